@@ -1,0 +1,57 @@
+/**
+ * The hot-path operations the layers call, so a WebAssembly implementation can replace the plain
+ * TypeScript reference without touching the layers. Every array argument is a Float32Array plus an
+ * element offset into it (no subarray views are created in the step loop). All matrices are row-major.
+ *
+ * Determinism: an implementation may split work over output elements only, never over a reduction,
+ * so results are bit-identical whatever the thread count.
+ */
+
+export type KernelPath = 'typescript' | 'wasm-simd' | 'wasm-relaxed-simd';
+
+export interface Kernels {
+  readonly path: KernelPath;
+
+  /** A zero-filled buffer that stays valid for the kernels' lifetime (WebAssembly kernels carve it from their memory). */
+  alloc(length: number): Float32Array;
+
+  /**
+   * out(M,N) (=|+=) a(M,K) · w(N,K)ᵀ (+ bias(N) broadcast over rows, when bias is not null).
+   * The forward of a linear layer: y = x Wᵀ + b.
+   */
+  matmulABt(
+    out: Float32Array, outOff: number,
+    a: Float32Array, aOff: number,
+    w: Float32Array, wOff: number,
+    bias: Float32Array | null, biasOff: number,
+    M: number, N: number, K: number,
+    accumulate: boolean,
+  ): void;
+
+  /**
+   * out(M,K) (=|+=) a(M,N) · w(N,K).
+   * The input gradient of a linear layer: dX = dY W.
+   */
+  matmulAB(
+    out: Float32Array, outOff: number,
+    a: Float32Array, aOff: number,
+    w: Float32Array, wOff: number,
+    M: number, N: number, K: number,
+    accumulate: boolean,
+  ): void;
+
+  /**
+   * out(N,K) (=|+=) a(M,N)ᵀ · b(M,K).
+   * The weight gradient of a linear layer: dW += dYᵀ X (M = rows summed over, e.g. B·T).
+   */
+  matmulAtB(
+    out: Float32Array, outOff: number,
+    a: Float32Array, aOff: number,
+    b: Float32Array, bOff: number,
+    M: number, N: number, K: number,
+    accumulate: boolean,
+  ): void;
+
+  /** out(N) += column sums of a(M,N): the bias gradient. */
+  sumRows(out: Float32Array, outOff: number, a: Float32Array, aOff: number, M: number, N: number): void;
+}

@@ -1,0 +1,391 @@
+/**
+ * The character model: Embedding → L recurrent layers (LSTM | GRU | RNN, dropout between them while
+ * training) → Linear, with mean cross-entropy. Objective 'next': the head reads the last step only,
+ * logits (B, V), targets (B). Objective 'every': the head reads every step, logits (B·T, V), targets
+ * (B·T). This is PyTorch's
+ *   logits = linear(rnn(embedding(x))[0][:, -1])   resp.   linear(rnn(embedding(x))[0])
+ * computed with the layer functions in engine/layers over one flat parameter array.
+ *
+ * Not a trainer (engine/train) and not a sampler (engine/infer): it owns parameters, gradients and the
+ * activation buffers, and offers forward+backward, evaluation and one-token steps.
+ * Activation buffers are allocated once per (B, T) capacity and reused while a batch fits in them.
+ */
+import { CELL_KINDS, GATES, OBJECTIVES, type ModelConfig } from './config.ts';
+import { initParams } from './core/init.ts';
+import { buildLayout, recurrentNames, type ParamLayout } from './core/params.ts';
+import type { Rng } from './core/rng.ts';
+import { referenceKernels } from './kernels/reference.ts';
+import type { Kernels } from './kernels/types.ts';
+import { crossEntropyBackward, crossEntropyForward } from './layers/crossEntropy.ts';
+import { dropoutBackward, dropoutForward } from './layers/dropout.ts';
+import { embeddingBackward, embeddingForward } from './layers/embedding.ts';
+import { gruBackward, gruForward } from './layers/gru.ts';
+import { linearBackward, linearForward } from './layers/linear.ts';
+import { lstmBackward, lstmForward } from './layers/lstm.ts';
+import type { RecurrentOffsets } from './layers/recurrent.ts';
+import { rnnBackward, rnnForward } from './layers/rnn.ts';
+
+export interface LossResult {
+  /** Mean cross-entropy over `count` predictions, in nats. */
+  loss: number;
+  /** Predictions whose top-1 character is the target. */
+  correct: number;
+  /** Predictions made: B ('next') or B·T ('every'). */
+  count: number;
+}
+
+/** Recurrent state of a batch-1 sequence fed token by token: per layer, (H). */
+export interface StepState {
+  h: Float32Array[];
+  c: Float32Array[] | null;
+}
+
+/** Gate activations of one token: per layer, name → Float32Array(H). LSTM: i,f,g,o,c,h; GRU: r,z,n,h; RNN: h. */
+export type GateTrace = Record<string, Float32Array>[];
+
+/** Views of the most recent forward's results (valid until the next call on the same model). */
+export interface ForwardView {
+  /** (rows, V): rows = B ('next') or B·T ('every'). */
+  logits: Float32Array;
+  /** (B, T, H) output of the last recurrent layer. */
+  output: Float32Array;
+  /** Per layer, (B, H) final hidden state. */
+  hN: Float32Array[];
+  /** Per layer, (B, H) final cell state (LSTM only). */
+  cN: Float32Array[] | null;
+}
+
+/** One recurrent layer's activations; every buffer is sized for the workspace's capacity. */
+interface LayerBuffers {
+  out: Float32Array; // (B, T, H) output
+  gates: Float32Array | null; // (B, T, G·H) activated gates (LSTM, GRU)
+  cells: Float32Array | null; // (B, T, H) cell states (LSTM)
+  hn: Float32Array | null; // (B, T, H) W_hn·h + b_hn (GRU)
+  hPrev: Float32Array; // (B, T, H) state entering each step
+  h: Float32Array; // (B, H) initial, then final hidden state
+  c: Float32Array | null; // (B, H) initial, then final cell state (LSTM)
+  dOut: Float32Array; // (B, T, H) gradient wrt out
+  dropMask: Float32Array | null; // (B, T, H) dropout mask applied to out (not on the last layer)
+  dropOut: Float32Array | null; // (B, T, H) out after dropout: the next layer's input
+}
+
+/** All activation buffers for batches of up to `batch` sequences and `rows` = B·T tokens. */
+interface Workspace {
+  batch: number;
+  rows: number;
+  emb: Float32Array; // (B, T, E)
+  dEmb: Float32Array; // (B, T, E)
+  layers: LayerBuffers[];
+  hh: Float32Array; // (B, G·H) one step's recurrent product
+  dGates: Float32Array; // (B, T, G·H)
+  dGatesH: Float32Array | null; // (B, T, G·H) GRU's hidden-side gradients
+  dGatesStep: Float32Array; // (B, G·H)
+  dh: Float32Array; // (B, H)
+  dc: Float32Array; // (B, H)
+  dDrop: Float32Array | null; // (B, T, H) gradient wrt a dropout output
+  logits: Float32Array; // (B·T, V)
+  probs: Float32Array; // (B·T, V)
+  dLogits: Float32Array; // (B·T, V)
+  dLast: Float32Array; // (B, H) gradient wrt the last step's h ('next')
+}
+
+export class Model {
+  readonly config: ModelConfig;
+  readonly layout: ParamLayout;
+  readonly kernels: Kernels;
+  readonly params: Float32Array;
+  readonly grads: Float32Array;
+
+  private readonly embOff: number;
+  private readonly linW: number;
+  private readonly linB: number;
+  private readonly recurrent: RecurrentOffsets[];
+  private work: Workspace | null = null;
+  private stepWork: Workspace | null = null;
+  private lastB = 0;
+  private lastT = 0;
+
+  constructor(config: ModelConfig, kernels: Kernels = referenceKernels) {
+    checkConfig(config);
+    this.config = { ...config };
+    this.kernels = kernels;
+    this.layout = buildLayout(config);
+    this.params = kernels.alloc(this.layout.total);
+    this.grads = kernels.alloc(this.layout.total);
+    this.embOff = this.layout.get('embedding.weight').offset;
+    this.linW = this.layout.get('linear.weight').offset;
+    this.linB = this.layout.get('linear.bias').offset;
+    this.recurrent = [];
+    for (let l = 0; l < config.layers; l++) {
+      const n = recurrentNames(config.cell, l);
+      this.recurrent.push({
+        wIh: this.layout.get(n.weightIh).offset,
+        wHh: this.layout.get(n.weightHh).offset,
+        bIh: this.layout.get(n.biasIh).offset,
+        bHh: this.layout.get(n.biasHh).offset,
+      });
+    }
+  }
+
+  /** PyTorch's default initialisation (engine/core/init.ts). */
+  initParams(rng: Rng): void {
+    initParams(this.params, this.layout, this.config, rng);
+  }
+
+  zeroGrads(): void {
+    this.grads.fill(0);
+  }
+
+  /** inputs (B,T) ids; targets (B) for 'next' or (B,T) for 'every'. Gradients ACCUMULATE (+=). Mean loss. */
+  forwardBackward(inputs: Int32Array, targets: Int32Array, B: number, T: number, dropoutRng: Rng | null): LossResult {
+    const { vocabSize: V, embed: E, hidden: H, layers: L, cell } = this.config;
+    const rows = this.checkBatch(inputs, targets, B, T);
+    const ws = this.workspace(B, T);
+    this.forward(ws, inputs, B, T, this.config.dropout > 0 ? dropoutRng : null, true);
+    const ce = crossEntropyForward(ws.probs, ws.logits, targets, rows, V);
+
+    // head
+    ws.dLogits.fill(0, 0, rows * V);
+    crossEntropyBackward(ws.dLogits, ws.probs, targets, rows, V);
+    const top = ws.layers[L - 1];
+    top.dOut.fill(0, 0, B * T * H);
+    if (this.config.objective === 'next') {
+      ws.dLast.fill(0, 0, B * H);
+      linearBackward(ws.dLast, this.grads, this.linW, this.linB, ws.dLogits, top.h, this.params, this.linW, B, V, H, this.kernels);
+      for (let b = 0; b < B; b++) {
+        top.dOut.set(ws.dLast.subarray(b * H, (b + 1) * H), (b * T + T - 1) * H);
+      }
+    } else {
+      linearBackward(top.dOut, this.grads, this.linW, this.linB, ws.dLogits, top.out, this.params, this.linW, rows, V, H, this.kernels);
+    }
+
+    // recurrent layers, top down
+    const k = this.kernels;
+    for (let l = L - 1; l >= 0; l--) {
+      const lb = ws.layers[l];
+      const below = l > 0 ? ws.layers[l - 1] : null;
+      const I = l === 0 ? E : H;
+      const x = below === null ? ws.emb : (below.dropOut ?? below.out);
+      const dx = below === null ? ws.dEmb : below.dropMask !== null ? ws.dDrop! : below.dOut;
+      dx.fill(0, 0, B * T * I);
+      const p = this.recurrent[l];
+      if (cell === 'lstm') {
+        lstmBackward(dx, this.grads, p, ws.dGates, ws.dGatesStep, ws.dh, ws.dc, lb.dOut, lb.gates!, lb.cells!, lb.hPrev, x, this.params, B, T, I, H, k);
+      } else if (cell === 'gru') {
+        gruBackward(dx, this.grads, p, ws.dGates, ws.dGatesH!, ws.dGatesStep, ws.dh, lb.dOut, lb.gates!, lb.hn!, lb.hPrev, x, this.params, B, T, I, H, k);
+      } else {
+        rnnBackward(dx, this.grads, p, ws.dGates, ws.dGatesStep, ws.dh, lb.dOut, lb.out, lb.hPrev, x, this.params, B, T, I, H, k);
+      }
+      if (below !== null && below.dropMask !== null) {
+        below.dOut.fill(0, 0, B * T * H);
+        dropoutBackward(below.dOut, ws.dDrop!, below.dropMask, B * T * H);
+      }
+    }
+    embeddingBackward(this.grads, this.embOff, ws.dEmb, inputs, B * T, E);
+    return { loss: ce.loss, correct: ce.correct, count: rows };
+  }
+
+  /** Forward only, no dropout: loss and top-1 correct count. */
+  evaluate(inputs: Int32Array, targets: Int32Array, B: number, T: number): LossResult {
+    const rows = this.checkBatch(inputs, targets, B, T);
+    const ws = this.workspace(B, T);
+    this.forward(ws, inputs, B, T, null, false);
+    const ce = crossEntropyForward(ws.probs, ws.logits, targets, rows, this.config.vocabSize);
+    return { loss: ce.loss, correct: ce.correct, count: rows };
+  }
+
+  /** Forward only; logits (rows, V), rows = B ('next') or B·T ('every'). The array is reused by the next call. */
+  logits(inputs: Int32Array, B: number, T: number): Float32Array {
+    this.checkBatch(inputs, null, B, T);
+    const ws = this.workspace(B, T);
+    this.forward(ws, inputs, B, T, null, false);
+    return ws.logits.subarray(0, this.rowsOf(B, T) * this.config.vocabSize);
+  }
+
+  /** Views of the most recent forward (forwardBackward, evaluate or logits): logits, last layer's output, final states. */
+  lastForward(): ForwardView {
+    const ws = this.work;
+    if (ws === null || this.lastB === 0) throw new Error('No forward pass has run on this model yet.');
+    const B = this.lastB;
+    const T = this.lastT;
+    const { hidden: H, vocabSize: V } = this.config;
+    return {
+      logits: ws.logits.subarray(0, this.rowsOf(B, T) * V),
+      output: ws.layers[ws.layers.length - 1].out.subarray(0, B * T * H),
+      hN: ws.layers.map((lb) => lb.h.subarray(0, B * H)),
+      cN: this.config.cell === 'lstm' ? ws.layers.map((lb) => lb.c!.subarray(0, B * H)) : null,
+    };
+  }
+
+  /** Batch 1, zero hidden (and cell) state. */
+  createState(): StepState {
+    const { layers: L, hidden: H, cell } = this.config;
+    return {
+      h: Array.from({ length: L }, () => new Float32Array(H)),
+      c: cell === 'lstm' ? Array.from({ length: L }, () => new Float32Array(H)) : null,
+    };
+  }
+
+  /** Feed one token; writes logits (V) into outLogits; with a trace, records every layer's gates. */
+  step(state: StepState, token: number, outLogits: Float32Array, trace?: GateTrace): void {
+    const { layers: L, hidden: H, vocabSize: V, embed: E, cell } = this.config;
+    if (outLogits.length < V) throw new Error(`The logits buffer holds ${outLogits.length} values; the vocabulary has ${V}.`);
+    if (state.h.length !== L || (cell === 'lstm') !== (state.c !== null)) {
+      throw new Error(`This state does not belong to a ${L}-layer ${cell.toUpperCase()} model.`);
+    }
+    if (this.stepWork === null) this.stepWork = this.allocWorkspace(1, 1, false);
+    const ws = this.stepWork;
+    ws.dEmb[0] = token; // not used as a gradient here: a one-element id buffer would allocate
+    embeddingForward(ws.emb, Int32Array.of(token), this.params, this.embOff, 1, E, V);
+    let x = ws.emb;
+    for (let l = 0; l < L; l++) {
+      const lb = ws.layers[l];
+      lb.h.set(state.h[l]);
+      if (state.c !== null) lb.c!.set(state.c[l]);
+      this.layerForward(ws, l, x, 1, 1);
+      state.h[l].set(lb.h.subarray(0, H));
+      if (state.c !== null) state.c[l].set(lb.c!.subarray(0, H));
+      if (trace) recordTrace(trace, l, cell, lb, H);
+      x = lb.out;
+    }
+    linearForward(ws.logits, ws.layers[L - 1].h, this.params, this.linW, this.linB, 1, V, H, this.kernels);
+    outLogits.set(ws.logits.subarray(0, V));
+  }
+
+  // ——— internals ———
+
+  private rowsOf(B: number, T: number): number {
+    return this.config.objective === 'next' ? B : B * T;
+  }
+
+  private checkBatch(inputs: Int32Array, targets: Int32Array | null, B: number, T: number): number {
+    if (!Number.isInteger(B) || B < 1 || !Number.isInteger(T) || T < 1) {
+      throw new Error(`A batch needs at least one sequence of at least one token (got B=${B}, T=${T}).`);
+    }
+    if (inputs.length < B * T) throw new Error(`Inputs hold ${inputs.length} ids; a batch of ${B}×${T} needs ${B * T}.`);
+    const rows = this.rowsOf(B, T);
+    if (targets !== null && targets.length < rows) {
+      throw new Error(`Targets hold ${targets.length} ids; objective "${this.config.objective}" with ${B}×${T} needs ${rows}.`);
+    }
+    return rows;
+  }
+
+  private workspace(B: number, T: number): Workspace {
+    const ws = this.work;
+    this.lastB = B;
+    this.lastT = T;
+    if (ws !== null && B <= ws.batch && B * T <= ws.rows) return ws;
+    // Grow to cover both the old and the new shape, so alternating shapes settle on one allocation.
+    const batch = Math.max(B, ws?.batch ?? 0);
+    const rows = Math.max(B * T, ws?.rows ?? 0);
+    this.work = this.allocWorkspace(batch, rows, true);
+    return this.work;
+  }
+
+  private allocWorkspace(batch: number, rows: number, training: boolean): Workspace {
+    const { cell, layers: L, hidden: H, embed: E, vocabSize: V, dropout } = this.config;
+    const G = GATES[cell] * H;
+    const a = (n: number) => this.kernels.alloc(n);
+    const dropping = training && dropout > 0;
+    const layers: LayerBuffers[] = [];
+    for (let l = 0; l < L; l++) {
+      const between = dropping && l < L - 1;
+      layers.push({
+        out: a(rows * H),
+        gates: cell === 'rnn' ? null : a(rows * G),
+        cells: cell === 'lstm' ? a(rows * H) : null,
+        hn: cell === 'gru' ? a(rows * H) : null,
+        hPrev: a(rows * H),
+        h: a(batch * H),
+        c: cell === 'lstm' ? a(batch * H) : null,
+        dOut: training ? a(rows * H) : a(0),
+        dropMask: between ? a(rows * H) : null,
+        dropOut: between ? a(rows * H) : null,
+      });
+    }
+    const tr = (n: number) => (training ? a(n) : a(0));
+    return {
+      batch, rows,
+      emb: a(rows * E),
+      dEmb: training ? a(rows * E) : a(1),
+      layers,
+      hh: a(batch * G),
+      dGates: tr(rows * G),
+      dGatesH: cell === 'gru' ? tr(rows * G) : null,
+      dGatesStep: tr(batch * G),
+      dh: tr(batch * H),
+      dc: tr(batch * H),
+      dDrop: dropping && L > 1 ? a(rows * H) : null,
+      logits: a(rows * V),
+      probs: a(rows * V),
+      dLogits: tr(rows * V),
+      dLast: tr(batch * H),
+    };
+  }
+
+  /** Embedding and every recurrent layer from zero states, then the head's logits. */
+  private forward(ws: Workspace, inputs: Int32Array, B: number, T: number, dropoutRng: Rng | null, _training: boolean): void {
+    const { vocabSize: V, embed: E, hidden: H, layers: L } = this.config;
+    embeddingForward(ws.emb, inputs, this.params, this.embOff, B * T, E, V);
+    let x = ws.emb;
+    for (let l = 0; l < L; l++) {
+      const lb = ws.layers[l];
+      lb.h.fill(0, 0, B * H);
+      lb.c?.fill(0, 0, B * H);
+      this.layerForward(ws, l, x, B, T);
+      x = lb.out;
+      if (dropoutRng !== null && lb.dropMask !== null) {
+        dropoutForward(lb.dropOut!, lb.dropMask, lb.out, this.config.dropout, dropoutRng, B * T * H);
+        x = lb.dropOut!;
+      } else if (lb.dropMask !== null) {
+        // no dropout this pass (evaluation): the next layer reads `out`, and backward must not see a stale mask
+        lb.dropMask.fill(1, 0, B * T * H);
+        lb.dropOut!.set(lb.out.subarray(0, B * T * H));
+        x = lb.dropOut!;
+      }
+    }
+    const top = ws.layers[L - 1];
+    if (this.config.objective === 'next') {
+      linearForward(ws.logits, top.h, this.params, this.linW, this.linB, B, V, H, this.kernels);
+    } else {
+      linearForward(ws.logits, top.out, this.params, this.linW, this.linB, B * T, V, H, this.kernels);
+    }
+  }
+
+  private layerForward(ws: Workspace, l: number, x: Float32Array, B: number, T: number): void {
+    const { embed: E, hidden: H, cell } = this.config;
+    const lb = ws.layers[l];
+    const I = l === 0 ? E : H;
+    const p = this.recurrent[l];
+    const k = this.kernels;
+    if (cell === 'lstm') lstmForward(lb.out, lb.gates!, lb.cells!, lb.hPrev, ws.hh, lb.h, lb.c!, x, this.params, p, B, T, I, H, k);
+    else if (cell === 'gru') gruForward(lb.out, lb.gates!, lb.hn!, lb.hPrev, ws.hh, lb.h, x, this.params, p, B, T, I, H, k);
+    else rnnForward(lb.out, lb.hPrev, ws.hh, lb.h, x, this.params, p, B, T, I, H, k);
+  }
+}
+
+const TRACE_NAMES = { lstm: ['i', 'f', 'g', 'o'], gru: ['r', 'z', 'n'], rnn: [] as string[] };
+
+function recordTrace(trace: GateTrace, l: number, cell: ModelConfig['cell'], lb: LayerBuffers, H: number): void {
+  const entry = (trace[l] ??= {});
+  const put = (name: string, src: Float32Array, off: number) => {
+    const dst = (entry[name] ??= new Float32Array(H));
+    dst.set(src.subarray(off, off + H));
+  };
+  TRACE_NAMES[cell].forEach((name, g) => put(name, lb.gates!, g * H));
+  if (cell === 'lstm') put('c', lb.cells!, 0);
+  put('h', lb.out, 0);
+}
+
+function checkConfig(c: ModelConfig): void {
+  const whole = (v: number, name: string) => {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`Model ${name} must be a whole number of at least 1 (got ${v}).`);
+  };
+  if (!CELL_KINDS.includes(c.cell)) throw new Error(`Unknown cell "${String(c.cell)}" (known: ${CELL_KINDS.join(', ')}).`);
+  if (!OBJECTIVES.includes(c.objective)) throw new Error(`Unknown objective "${String(c.objective)}" (known: ${OBJECTIVES.join(', ')}).`);
+  whole(c.layers, 'layers');
+  whole(c.vocabSize, 'vocabulary size');
+  whole(c.embed, 'embedding size');
+  whole(c.hidden, 'hidden size');
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw new Error(`Dropout must be from 0 to below 1 (got ${c.dropout}).`);
+}

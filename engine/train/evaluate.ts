@@ -1,0 +1,59 @@
+/**
+ * Evaluation of a model over every window of a set (the validation split), in chunks so memory stays
+ * bounded whatever the split's size. Forward only, no dropout. The loss is the mean cross-entropy over
+ * every predicted character of the set (chunk means weighted by their counts), accuracy the top-1 rate.
+ */
+import { GATES } from '../config.ts';
+import { fillBatch, type WindowSet } from '../data/windows.ts';
+import type { Model } from '../model.ts';
+
+export interface EvalResult {
+  loss: number;
+  accuracy: number;
+  /** Characters predicted. */
+  count: number;
+}
+
+/** Floats of activations and logits one chunk may use (≈ 32 MB). */
+const CHUNK_FLOATS = 8 * 1024 * 1024;
+
+export class Evaluator {
+  readonly windows: number;
+  readonly chunk: number;
+  private readonly order: Int32Array;
+  private readonly inputs: Int32Array; // (chunk, T)
+  private readonly targets: Int32Array; // (chunk) or (chunk, T)
+
+  constructor(
+    private readonly model: Model,
+    private readonly set: WindowSet,
+    maxChunk = 1024,
+  ) {
+    const { config } = model;
+    const T = set.window;
+    this.windows = set.starts.length;
+    const rowsPerWindow = config.objective === 'every' ? T : 1;
+    const perWindow = T * (config.embed + config.layers * (GATES[config.cell] + 3) * config.hidden) + 2 * rowsPerWindow * config.vocabSize;
+    this.chunk = Math.max(1, Math.min(this.windows, maxChunk, Math.floor(CHUNK_FLOATS / perWindow)));
+    this.order = new Int32Array(this.windows);
+    for (let i = 0; i < this.windows; i++) this.order[i] = i;
+    this.inputs = new Int32Array(this.chunk * T);
+    this.targets = new Int32Array(this.chunk * rowsPerWindow);
+  }
+
+  run(): EvalResult {
+    const T = this.set.window;
+    let lossSum = 0;
+    let correct = 0;
+    let count = 0;
+    for (let from = 0; from < this.windows; from += this.chunk) {
+      const B = Math.min(this.chunk, this.windows - from);
+      fillBatch(this.set, this.order, from, B, this.inputs, this.targets);
+      const r = this.model.evaluate(this.inputs, this.targets, B, T);
+      lossSum += r.loss * r.count;
+      correct += r.correct;
+      count += r.count;
+    }
+    return { loss: count > 0 ? lossSum / count : NaN, accuracy: count > 0 ? correct / count : 0, count };
+  }
+}

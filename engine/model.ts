@@ -15,8 +15,9 @@ import { initParams } from './core/init.ts';
 import { buildLayout, recurrentNames, type ParamLayout } from './core/params.ts';
 import type { Rng } from './core/rng.ts';
 import { referenceKernels } from './kernels/reference.ts';
+import type { FusedKernels } from './kernels/fused.ts';
 import type { Kernels } from './kernels/types.ts';
-import { crossEntropyBackward, crossEntropyForward } from './layers/crossEntropy.ts';
+import { crossEntropyBackward, crossEntropyForward, type CrossEntropyResult } from './layers/crossEntropy.ts';
 import { dropoutBackward, dropoutForward } from './layers/dropout.ts';
 import { embeddingBackward, embeddingForward } from './layers/embedding.ts';
 import { gruBackward, gruForward } from './layers/gru.ts';
@@ -87,6 +88,8 @@ interface Workspace {
   probs: Float32Array; // (B·T, V)
   dLogits: Float32Array; // (B·T, V)
   dLast: Float32Array; // (B, H) gradient wrt the last step's h ('next')
+  /** Whether the latest forward applied dropout (then layer l+1 read dropOut of layer l). */
+  dropped: boolean;
 }
 
 export class Model {
@@ -102,6 +105,7 @@ export class Model {
   private readonly recurrent: RecurrentOffsets[];
   private work: Workspace | null = null;
   private stepWork: Workspace | null = null;
+  private readonly stepIds = new Int32Array(1);
   private lastB = 0;
   private lastT = 0;
 
@@ -141,12 +145,14 @@ export class Model {
     const { vocabSize: V, embed: E, hidden: H, layers: L, cell } = this.config;
     const rows = this.checkBatch(inputs, targets, B, T);
     const ws = this.workspace(B, T);
-    this.forward(ws, inputs, B, T, this.config.dropout > 0 ? dropoutRng : null, true);
-    const ce = crossEntropyForward(ws.probs, ws.logits, targets, rows, V);
+    this.forward(ws, inputs, B, T, this.config.dropout > 0 ? dropoutRng : null);
+    const ce = this.crossEntropy(ws, targets, rows);
 
     // head
     ws.dLogits.fill(0, 0, rows * V);
-    crossEntropyBackward(ws.dLogits, ws.probs, targets, rows, V);
+    const fused = this.kernels as Kernels & FusedKernels;
+    if (fused.crossEntropyBackward) fused.crossEntropyBackward(ws.dLogits, 0, ws.probs, 0, targets, 0, rows, V);
+    else crossEntropyBackward(ws.dLogits, ws.probs, targets, rows, V);
     const top = ws.layers[L - 1];
     top.dOut.fill(0, 0, B * T * H);
     if (this.config.objective === 'next') {
@@ -165,8 +171,9 @@ export class Model {
       const lb = ws.layers[l];
       const below = l > 0 ? ws.layers[l - 1] : null;
       const I = l === 0 ? E : H;
-      const x = below === null ? ws.emb : (below.dropOut ?? below.out);
-      const dx = below === null ? ws.dEmb : below.dropMask !== null ? ws.dDrop! : below.dOut;
+      const dropped = below !== null && ws.dropped && below.dropMask !== null;
+      const x = below === null ? ws.emb : dropped ? below.dropOut! : below.out;
+      const dx = below === null ? ws.dEmb : dropped ? ws.dDrop! : below.dOut;
       dx.fill(0, 0, B * T * I);
       const p = this.recurrent[l];
       if (cell === 'lstm') {
@@ -176,9 +183,9 @@ export class Model {
       } else {
         rnnBackward(dx, this.grads, p, ws.dGates, ws.dGatesStep, ws.dh, lb.dOut, lb.out, lb.hPrev, x, this.params, B, T, I, H, k);
       }
-      if (below !== null && below.dropMask !== null) {
-        below.dOut.fill(0, 0, B * T * H);
-        dropoutBackward(below.dOut, ws.dDrop!, below.dropMask, B * T * H);
+      if (dropped) {
+        below!.dOut.fill(0, 0, B * T * H);
+        dropoutBackward(below!.dOut, ws.dDrop!, below!.dropMask!, B * T * H);
       }
     }
     embeddingBackward(this.grads, this.embOff, ws.dEmb, inputs, B * T, E);
@@ -189,8 +196,8 @@ export class Model {
   evaluate(inputs: Int32Array, targets: Int32Array, B: number, T: number): LossResult {
     const rows = this.checkBatch(inputs, targets, B, T);
     const ws = this.workspace(B, T);
-    this.forward(ws, inputs, B, T, null, false);
-    const ce = crossEntropyForward(ws.probs, ws.logits, targets, rows, this.config.vocabSize);
+    this.forward(ws, inputs, B, T, null);
+    const ce = this.crossEntropy(ws, targets, rows);
     return { loss: ce.loss, correct: ce.correct, count: rows };
   }
 
@@ -198,7 +205,7 @@ export class Model {
   logits(inputs: Int32Array, B: number, T: number): Float32Array {
     this.checkBatch(inputs, null, B, T);
     const ws = this.workspace(B, T);
-    this.forward(ws, inputs, B, T, null, false);
+    this.forward(ws, inputs, B, T, null);
     return ws.logits.subarray(0, this.rowsOf(B, T) * this.config.vocabSize);
   }
 
@@ -235,8 +242,8 @@ export class Model {
     }
     if (this.stepWork === null) this.stepWork = this.allocWorkspace(1, 1, false);
     const ws = this.stepWork;
-    ws.dEmb[0] = token; // not used as a gradient here: a one-element id buffer would allocate
-    embeddingForward(ws.emb, Int32Array.of(token), this.params, this.embOff, 1, E, V);
+    this.stepIds[0] = token;
+    embeddingForward(ws.emb, this.stepIds, this.params, this.embOff, 1, E, V);
     let x = ws.emb;
     for (let l = 0; l < L; l++) {
       const lb = ws.layers[l];
@@ -253,6 +260,14 @@ export class Model {
   }
 
   // ——— internals ———
+
+  /** Softmax into ws.probs and the mean loss over `rows` logits (the kernels' fused version when offered). */
+  private crossEntropy(ws: Workspace, targets: Int32Array, rows: number): CrossEntropyResult {
+    const V = this.config.vocabSize;
+    const fused = this.kernels as Kernels & FusedKernels;
+    if (fused.crossEntropyForward) return fused.crossEntropyForward(ws.probs, 0, ws.logits, 0, targets, 0, rows, V);
+    return crossEntropyForward(ws.probs, ws.logits, targets, rows, V);
+  }
 
   private rowsOf(B: number, T: number): number {
     return this.config.objective === 'next' ? B : B * T;
@@ -320,27 +335,24 @@ export class Model {
       probs: a(rows * V),
       dLogits: tr(rows * V),
       dLast: tr(batch * H),
+      dropped: false,
     };
   }
 
   /** Embedding and every recurrent layer from zero states, then the head's logits. */
-  private forward(ws: Workspace, inputs: Int32Array, B: number, T: number, dropoutRng: Rng | null, _training: boolean): void {
+  private forward(ws: Workspace, inputs: Int32Array, B: number, T: number, dropoutRng: Rng | null): void {
     const { vocabSize: V, embed: E, hidden: H, layers: L } = this.config;
     embeddingForward(ws.emb, inputs, this.params, this.embOff, B * T, E, V);
     let x = ws.emb;
+    ws.dropped = dropoutRng !== null && L > 1;
     for (let l = 0; l < L; l++) {
       const lb = ws.layers[l];
       lb.h.fill(0, 0, B * H);
       lb.c?.fill(0, 0, B * H);
       this.layerForward(ws, l, x, B, T);
       x = lb.out;
-      if (dropoutRng !== null && lb.dropMask !== null) {
-        dropoutForward(lb.dropOut!, lb.dropMask, lb.out, this.config.dropout, dropoutRng, B * T * H);
-        x = lb.dropOut!;
-      } else if (lb.dropMask !== null) {
-        // no dropout this pass (evaluation): the next layer reads `out`, and backward must not see a stale mask
-        lb.dropMask.fill(1, 0, B * T * H);
-        lb.dropOut!.set(lb.out.subarray(0, B * T * H));
+      if (ws.dropped && lb.dropMask !== null) {
+        dropoutForward(lb.dropOut!, lb.dropMask, lb.out, this.config.dropout, dropoutRng!, B * T * H);
         x = lb.dropOut!;
       }
     }

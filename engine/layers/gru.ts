@@ -8,8 +8,10 @@
  *   h' = (1 - z) ⊙ n + z ⊙ h
  *
  * Speed: as in lstm.ts, only h·W_hhᵀ and dGates·W_hh run per step. The input side and the hidden side
- * have different gate gradients (r scales the hidden n-part), hence two gradient buffers.
+ * have different gate gradients (r scales the hidden n-part), hence two gradient buffers. A fused step
+ * offered by the kernels (engine/kernels/fused.ts, same formulas) replaces each step's element-wise loop.
  */
+import type { FusedKernels } from '../kernels/fused.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { sigmoid, type RecurrentOffsets } from './recurrent.ts';
 
@@ -26,9 +28,14 @@ export function gruForward(
   kernels: Kernels,
 ): void {
   const G = 3 * H;
+  const fused = kernels as Kernels & FusedKernels;
   kernels.matmulABt(gates, 0, x, 0, params, p.wIh, params, p.bIh, B * T, G, I, false);
   for (let t = 0; t < T; t++) {
     kernels.matmulABt(hh, 0, h, 0, params, p.wHh, params, p.bHh, B, G, H, false);
+    if (fused.gruCellForward) {
+      fused.gruCellForward(gates, t * G, T * G, hh, 0, h, 0, hn, t * H, out, t * H, hPrev, t * H, T * H, B, H);
+      continue;
+    }
     for (let b = 0; b < B; b++) {
       const row = b * T + t;
       const gr = row * G;
@@ -70,9 +77,13 @@ export function gruBackward(
   kernels: Kernels,
 ): void {
   const G = 3 * H;
+  const fused = kernels as Kernels & FusedKernels;
   dh.fill(0, 0, B * H);
   for (let t = T - 1; t >= 0; t--) {
-    for (let b = 0; b < B; b++) {
+    if (fused.gruCellBackward) {
+      fused.gruCellBackward(dGatesI, t * G, dGatesH, t * G, T * G, dGatesStep, 0, dh, 0, gates, t * G, hn, t * H,
+        hPrev, t * H, dout, t * H, T * H, B, H);
+    } else for (let b = 0; b < B; b++) {
       const row = b * T + t;
       const gr = row * G;
       const hr = row * H;

@@ -7,8 +7,10 @@
  *   c' = f ⊙ c + i ⊙ g                       h' = o ⊙ tanh(c')
  *
  * Speed: x·W_ihᵀ + b_ih for all B·T rows is one product, and so are the backward's dW_ih, dW_hh,
- * dx; only h·W_hhᵀ (forward) and dGates·W_hh (backward) run per step.
+ * dx; only h·W_hhᵀ (forward) and dGates·W_hh (backward) run per step. When the kernels offer a fused
+ * step (engine/kernels/fused.ts, same formulas), it replaces the element-wise loop of each step.
  */
+import type { FusedKernels } from '../kernels/fused.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { sigmoid, type RecurrentOffsets } from './recurrent.ts';
 
@@ -26,10 +28,15 @@ export function lstmForward(
   kernels: Kernels,
 ): void {
   const G = 4 * H;
+  const fused = kernels as Kernels & FusedKernels;
   // gates ← x·W_ihᵀ + b_ih for every step at once; each step then adds its recurrent part in place
   kernels.matmulABt(gates, 0, x, 0, params, p.wIh, params, p.bIh, B * T, G, I, false);
   for (let t = 0; t < T; t++) {
     kernels.matmulABt(hh, 0, h, 0, params, p.wHh, params, p.bHh, B, G, H, false);
+    if (fused.lstmCellForward) {
+      fused.lstmCellForward(gates, t * G, T * G, hh, 0, c, 0, h, 0, cells, t * H, out, t * H, hPrev, t * H, T * H, B, H);
+      continue;
+    }
     for (let b = 0; b < B; b++) {
       const row = b * T + t;
       const gr = row * G;
@@ -74,10 +81,14 @@ export function lstmBackward(
   kernels: Kernels,
 ): void {
   const G = 4 * H;
+  const fused = kernels as Kernels & FusedKernels;
   dh.fill(0, 0, B * H);
   dc.fill(0, 0, B * H);
   for (let t = T - 1; t >= 0; t--) {
-    for (let b = 0; b < B; b++) {
+    if (fused.lstmCellBackward) {
+      fused.lstmCellBackward(dGates, t * G, T * G, dGatesStep, 0, dh, 0, dc, 0, gates, t * G, cells, t * H,
+        t > 0 ? cells : null, (t - 1) * H, dout, t * H, T * H, B, H);
+    } else for (let b = 0; b < B; b++) {
       const row = b * T + t;
       const gr = row * G;
       const hr = row * H;

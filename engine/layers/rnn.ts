@@ -3,8 +3,10 @@
  *
  *   h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
  *
- * Speed: as in lstm.ts, only h·W_hhᵀ and dPre·W_hh run per step.
+ * Speed: as in lstm.ts, only h·W_hhᵀ and dPre·W_hh run per step; a fused step offered by the kernels
+ * (engine/kernels/fused.ts, same formula) replaces each step's element-wise loop.
  */
+import type { FusedKernels } from '../kernels/fused.ts';
 import type { Kernels } from '../kernels/types.ts';
 import type { RecurrentOffsets } from './recurrent.ts';
 
@@ -18,10 +20,15 @@ export function rnnForward(
   B: number, T: number, I: number, H: number,
   kernels: Kernels,
 ): void {
+  const fused = kernels as Kernels & FusedKernels;
   // out ← x·W_ihᵀ + b_ih for every step at once; each step then turns its rows into h
   kernels.matmulABt(out, 0, x, 0, params, p.wIh, params, p.bIh, B * T, H, I, false);
   for (let t = 0; t < T; t++) {
     kernels.matmulABt(hh, 0, h, 0, params, p.wHh, params, p.bHh, B, H, H, false);
+    if (fused.rnnCellForward) {
+      fused.rnnCellForward(out, t * H, hh, 0, h, 0, hPrev, t * H, T * H, B, H);
+      continue;
+    }
     for (let b = 0; b < B; b++) {
       const hr = (b * T + t) * H;
       const sr = b * H;
@@ -48,9 +55,12 @@ export function rnnBackward(
   B: number, T: number, I: number, H: number,
   kernels: Kernels,
 ): void {
+  const fused = kernels as Kernels & FusedKernels;
   dh.fill(0, 0, B * H);
   for (let t = T - 1; t >= 0; t--) {
-    for (let b = 0; b < B; b++) {
+    if (fused.rnnCellBackward) {
+      fused.rnnCellBackward(dPre, t * H, dPreStep, 0, dh, 0, out, t * H, dout, t * H, T * H, B, H);
+    } else for (let b = 0; b < B; b++) {
       const hr = (b * T + t) * H;
       const sr = b * H;
       for (let j = 0; j < H; j++) {

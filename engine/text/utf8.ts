@@ -22,6 +22,8 @@ export interface DecodedText {
 }
 
 const BOM = [0xef, 0xbb, 0xbf];
+// Validated input only, so `fatal` never fires; ignoreBOM keeps a BOM as U+FEFF instead of dropping it.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function decodeUtf8Exact(bytes: Uint8Array, opts: { normalize?: boolean } = {}): DecodedText {
   validateUtf8(bytes);
@@ -29,8 +31,7 @@ export function decodeUtf8Exact(bytes: Uint8Array, opts: { normalize?: boolean }
   let crlf = 0;
   for (let i = 1; i < bytes.length; i++) if (bytes[i] === 0x0a && bytes[i - 1] === 0x0d) crlf++;
 
-  // Validated above, so the platform decoder gives exactly these code points; ignoreBOM keeps the BOM.
-  let text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
+  let text = decoder.decode(bytes);
   if (opts.normalize) {
     if (hasBom) text = text.slice(1);
     if (crlf > 0) text = text.replace(/\r\n/g, '\n');

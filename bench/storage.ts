@@ -1,0 +1,178 @@
+/**
+ * Storage benchmark (not a test): `node --import tsx bench/storage.ts [--runs 20] [--rows 20000]`.
+ *
+ * 1. The compare-style read: for 20 runs of 20,000 metric rows each, the downsampled loss curves plus
+ *    the last/best metrics and the run list summaries — what the Compare view asks for at once.
+ * 2. The metrics write path: progress events arrive ~1,000 per second and the run manager flushes them
+ *    in batches (`Storage.recordProgress`: insert rows, advance the step, heartbeat — one transaction).
+ *    Reports the cost per batch for several batch sizes, the max sustainable event rate, and a
+ *    real-time replay at 1,000 events/s flushed every 100 ms.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { PRESETS } from '../engine/config.ts';
+import { Storage, type Id, type NewMetric } from '../main/storage/index.ts';
+
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '20' }, rows: { type: 'string', default: '20000' } },
+});
+const RUNS = Number(values.runs);
+const ROWS = Number(values.rows);
+
+const dir = mkdtempSync(path.join(tmpdir(), 'rw-bench-storage-'));
+const file = path.join(dir, 'bench.db');
+const storage = Storage.open(file);
+
+function metric(runId: Id, step: number, rng: () => number): NewMetric {
+  const trainLoss = 3 * Math.exp(-step / 4000) + 0.3 * rng();
+  const evaluated = step % 100 === 0;
+  return {
+    runId, step, epoch: step / 50, trainLoss, trainLossAvg: trainLoss, valLoss: evaluated ? trainLoss + 0.1 : null,
+    bitsPerChar: trainLoss / Math.LN2, valBitsPerChar: evaluated ? (trainLoss + 0.1) / Math.LN2 : null, accuracy: rng(),
+    valAccuracy: evaluated ? rng() : null, gradNorm: rng() * 5, lr: 0.002, charsPerSec: 50_000 + rng() * 1000, elapsedMs: step * 2,
+  };
+}
+
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+const fmt = (x: number, digits = 2) => x.toFixed(digits);
+
+// ---------------------------------------------------------------- fill
+const hyper = PRESETS['char-rnn-small'].hyper;
+const vocabulary = storage.vocabularies.getOrCreate(Array.from('abcdefghijklmnopqrstuvwxyz .,\n'));
+const runIds: Id[] = [];
+const rng = random(1);
+let t0 = process.hrtime.bigint();
+for (let r = 0; r < RUNS; r++) {
+  const id = storage.runs.create({
+    name: `bench-${r}`, corpusId: null, vocabularyId: vocabulary.id, hyper, totalSteps: ROWS,
+    reproduction: { appVersion: 'bench', kernelPath: null, threads: 1, corpusSha256: null, seed: r, hyper },
+  }).id;
+  runIds.push(id);
+  for (let start = 1; start <= ROWS; start += 1000) {
+    const batch: NewMetric[] = [];
+    for (let step = start; step < start + 1000 && step <= ROWS; step++) batch.push(metric(id, step, rng));
+    storage.metrics.appendBatch(batch);
+  }
+}
+const fillMs = ms(t0);
+const totalRows = RUNS * ROWS;
+console.log(`Database: ${file}`);
+console.log(`Filled ${RUNS} runs × ${ROWS} metric rows = ${totalRows} rows in ${fmt(fillMs, 0)} ms ` +
+  `(${fmt(totalRows / (fillMs / 1000), 0)} rows/s in batches of 1000); file ${fmt(storage.info.fileBytes() / 1e6, 1)} MB`);
+
+// ---------------------------------------------------------------- compare read
+function compareQuery(maxPoints: number) {
+  const runs = storage.runs.list({ ids: runIds });
+  const curves = runIds.map((id) => storage.metrics.curve(id, maxPoints));
+  const last = runIds.map((id) => storage.metrics.last(id));
+  const best = runIds.map((id) => storage.metrics.best(id));
+  return { runs, curves, last, best };
+}
+console.log('\nCompare query (run list summaries + curve + last + best for every run):');
+for (const maxPoints of [500, 1000, 2000]) {
+  compareQuery(maxPoints); // warm the page cache and statement plans
+  const times: number[] = [];
+  let points = 0;
+  for (let i = 0; i < 7; i++) {
+    t0 = process.hrtime.bigint();
+    const result = compareQuery(maxPoints);
+    times.push(ms(t0));
+    points = result.curves.reduce((n, c) => n + c.step.length, 0);
+  }
+  console.log(`  maxPoints ${String(maxPoints).padStart(4)}: median ${fmt(median(times), 1)} ms, ` +
+    `min ${fmt(Math.min(...times), 1)} ms (${points} points drawn from ${totalRows} rows)`);
+}
+{
+  const times: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    t0 = process.hrtime.bigint();
+    storage.runs.list();
+    times.push(ms(t0));
+  }
+  console.log(`  run list alone (${RUNS} runs with last/best metrics): median ${fmt(median(times), 2)} ms`);
+}
+
+// ---------------------------------------------------------------- write path
+const liveRun = storage.runs.create({
+  name: 'bench-live', corpusId: null, vocabularyId: vocabulary.id, hyper, totalSteps: 1_000_000,
+  reproduction: { appVersion: 'bench', kernelPath: null, threads: 1, corpusSha256: null, seed: 99, hyper },
+}).id;
+storage.runs.claimRun(liveRun);
+let step = 0;
+const nextBatch = (size: number) => Array.from({ length: size }, () => metric(liveRun, ++step, rng));
+
+console.log('\nWrite path (recordProgress: insert batch + step + heartbeat in one transaction):');
+let best = { size: 0, rate: 0 };
+for (const size of [1, 10, 50, 100, 250, 1000]) {
+  const repeats = Math.max(20, Math.min(500, Math.floor(20_000 / size)));
+  const batches = Array.from({ length: repeats }, () => nextBatch(size));
+  const times: number[] = [];
+  for (const batch of batches) {
+    t0 = process.hrtime.bigint();
+    storage.recordProgress(liveRun, batch);
+    times.push(ms(t0));
+  }
+  const perBatch = median(times);
+  const rate = size / (perBatch / 1000);
+  if (rate > best.rate) best = { size, rate };
+  console.log(`  batch ${String(size).padStart(4)}: ${fmt(perBatch, 3)} ms per batch (median of ${repeats}), ` +
+    `${fmt((perBatch * 1000) / size, 1)} µs per event → max ${fmt(rate, 0)} events/s`);
+}
+console.log(`  max sustainable rate: ~${fmt(best.rate, 0)} events/s (batches of ${best.size})`);
+
+// Real time: 1,000 events per second arrive, flushed every 100 ms, for 3 s.
+await new Promise<void>((resolve) => {
+  const eventsPerSecond = 1000;
+  const flushEveryMs = 100;
+  const durationMs = 3000;
+  const started = performance.now();
+  let buffered: NewMetric[] = [];
+  let produced = 0;
+  const flushTimes: number[] = [];
+  const produce = setInterval(() => {
+    const due = Math.floor(((performance.now() - started) / 1000) * eventsPerSecond);
+    while (produced < due) {
+      buffered.push(metric(liveRun, ++step, rng));
+      produced++;
+    }
+  }, 5);
+  const flush = setInterval(() => {
+    const batch = buffered;
+    buffered = [];
+    const t = process.hrtime.bigint();
+    storage.recordProgress(liveRun, batch);
+    flushTimes.push(ms(t));
+    if (performance.now() - started >= durationMs) {
+      clearInterval(produce);
+      clearInterval(flush);
+      const busy = flushTimes.reduce((a, b) => a + b, 0);
+      console.log(`\nReal time at ${eventsPerSecond} events/s, flushed every ${flushEveryMs} ms for ${durationMs / 1000} s: ` +
+        `${produced} events in ${flushTimes.length} flushes, median flush ${fmt(median(flushTimes), 2)} ms, ` +
+        `max ${fmt(Math.max(...flushTimes), 2)} ms, main thread busy ${fmt((busy / durationMs) * 100, 2)}% of the time`);
+      resolve();
+    }
+  }, flushEveryMs);
+});
+
+const info = storage.info.info();
+console.log(`\nFinal file ${fmt(info.bytes / 1e6, 1)} MB; metrics table ${fmt((info.tables.find((t) => t.name === 'metrics')?.bytes ?? 0) / 1e6, 1)} MB; ` +
+  `integrity ${storage.integrityCheck().join(', ')}`);
+storage.close();
+rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,134 @@
+/**
+ * The engine process's only door to its parent: a tiny shim over Electron's `process.parentPort`
+ * (utilityProcess) and Node's `process.send` (a child forked with `serialization: 'advanced'`, so
+ * Uint8Arrays travel as they are). Nothing else in the engine differs between the two.
+ *
+ * It also makes sure an engine never outlives its parent: the IPC channel closing ('disconnect' in
+ * Node, the port closing in Electron) or the parent pid changing (we were re-parented: the parent
+ * died without closing anything) ends the process within half a second.
+ *
+ * The only engine file that touches Node/Electron process APIs. It never imports 'electron'.
+ */
+import type { EngineMessage } from './protocol.ts';
+
+/** Electron's `process.parentPort` (a MessagePortMain), the part we use. */
+interface ParentPort {
+  on(event: 'message', listener: (e: { data: unknown }) => void): void;
+  on(event: 'close', listener: () => void): void;
+  postMessage(message: unknown): void;
+  start?(): void;
+}
+
+export interface Host {
+  readonly kind: 'electron' | 'node';
+  readonly pid: number;
+  post(msg: EngineMessage): void;
+  onMessage(listener: (msg: unknown) => void): void;
+  /** Lets pending messages in (and ours out) before the next piece of work. */
+  yieldToEventLoop(): Promise<void>;
+  /** Flushes what was posted, then ends the process with this code. */
+  finish(code: number): void;
+}
+
+const WATCH_MS = 250;
+
+export function connectHost(): Host {
+  const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
+  if (parentPort) return electronHost(parentPort);
+  if (typeof process.send === 'function') return nodeHost();
+  throw new Error('engine/worker must be started by a host: an Electron utilityProcess, or child_process.fork with an IPC channel.');
+}
+
+function exitNow(code: number): never {
+  process.exit(code);
+}
+
+/** Ends the process when the parent pid changes (the parent died and we were re-parented). */
+function watchParent(isGone: () => boolean): NodeJS.Timeout {
+  const ppid = process.ppid;
+  const timer = setInterval(() => {
+    if (isGone() || process.ppid !== ppid) exitNow(0);
+  }, WATCH_MS);
+  timer.unref();
+  return timer;
+}
+
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+function installCrashHandlers(post: (msg: EngineMessage) => void, finish: (code: number) => void): void {
+  const crash = (e: unknown) => {
+    const message = e instanceof Error ? e.message : String(e);
+    try {
+      post({ type: 'error', message: `Internal error in the engine: ${message}`, step: null });
+    } finally {
+      finish(70);
+    }
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
+}
+
+function nodeHost(): Host {
+  let pending = 0;
+  let finishing: number | null = null;
+  const exitWhenFlushed = () => {
+    if (finishing !== null && pending === 0) {
+      if (process.connected) process.disconnect();
+      // Normally the process ends here by itself; make sure of it.
+      setTimeout(() => exitNow(finishing ?? 0), 200).unref();
+    }
+  };
+  const post = (msg: EngineMessage) => {
+    if (!process.connected) return;
+    pending++;
+    process.send!(msg, (err: Error | null) => {
+      pending--;
+      if (err && !process.connected) exitNow(0);
+      exitWhenFlushed();
+    });
+  };
+  const finish = (code: number) => {
+    if (finishing !== null) return;
+    finishing = code;
+    process.exitCode = code;
+    clearInterval(watcher);
+    exitWhenFlushed();
+  };
+  process.on('disconnect', () => {
+    if (finishing === null) exitNow(0);
+  });
+  const watcher = watchParent(() => !process.connected && finishing === null);
+  installCrashHandlers(post, finish);
+  return {
+    kind: 'node',
+    pid: process.pid,
+    post,
+    onMessage: (listener) => process.on('message', listener),
+    yieldToEventLoop,
+    finish,
+  };
+}
+
+function electronHost(port: ParentPort): Host {
+  let finishing = false;
+  const post = (msg: EngineMessage) => port.postMessage(msg);
+  const finish = (code: number) => {
+    if (finishing) return;
+    finishing = true;
+    clearInterval(watcher);
+    // postMessage has handed the message over; give the port a moment to deliver it.
+    setTimeout(() => exitNow(code), 100);
+  };
+  port.on('close', () => exitNow(0));
+  const watcher = watchParent(() => false);
+  installCrashHandlers(post, finish);
+  port.start?.();
+  return {
+    kind: 'electron',
+    pid: process.pid,
+    post,
+    onMessage: (listener) => port.on('message', (e) => listener(e.data)),
+    yieldToEventLoop,
+    finish,
+  };
+}

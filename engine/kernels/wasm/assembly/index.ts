@@ -1,0 +1,681 @@
+// The WebAssembly kernels (AssemblyScript, f32x4 SIMD). Built twice by ../build.js: plain SIMD, and
+// relaxed SIMD where `madd` becomes a fused multiply-add. Every pointer is a byte address into the
+// imported shared memory; the JavaScript side (../index.ts) owns allocation and threading. Nothing
+// here allocates, so several instances (one per worker thread) can share one memory.
+//
+// Matrix kernels take an output range (rows/columns of the OUTPUT) so threads split work over output
+// elements only. Every output element is computed by the same sequence of operations whichever tile
+// variant reaches it, so results do not depend on how the range is split (the scalar column tails
+// are the one exception, and the JavaScript side only splits columns at multiples of 8).
+//
+//   matmulABt: out(M,N) (=|+=) a(M,K)·w(N,K)ᵀ (+ bias)  dot-product tiles of 2 rows × 4 columns
+//   matmulAB:  out(M,K) (=|+=) a(M,N)·w(N,K)            broadcast tiles of 4 rows × 8 columns
+//   matmulAtB: out(N,K) (=|+=) a(M,N)ᵀ·b(M,K)           broadcast tiles of 4 rows × 8 columns
+//   sumRows:   out(N) += Σ_m a(m,:)
+
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    return f32x4.relaxed_madd(a, b, c);
+  } else {
+    return f32x4.add(c, f32x4.mul(a, b));
+  }
+}
+
+@inline function hsum(v: v128): f32 {
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+@inline function splatAt(p: usize): v128 {
+  return v128.load32_splat(p);
+}
+
+/** dot tail over k in [k4, K) in scalar f32, added to s */
+@inline function dotTail(s: f32, a: usize, w: usize, k4: i32, K: i32): f32 {
+  for (let k = k4; k < K; k++) s += load<f32>(a + (<usize>k << 2)) * load<f32>(w + (<usize>k << 2));
+  return s;
+}
+
+@inline function finishABt(o: usize, dot: f32, bias: usize, n: i32, accumulate: i32): void {
+  let v = dot;
+  if (bias != 0) v += load<f32>(bias + (<usize>n << 2));
+  if (accumulate) v += load<f32>(o);
+  store<f32>(o, v);
+}
+
+// one output element: the same arithmetic as one lane-set of the tiles below
+@inline function dot1(a: usize, w: usize, K: i32): f32 {
+  const k4 = K & ~3;
+  let c = f32x4.splat(0);
+  for (let k = 0; k < k4; k += 4) {
+    const off = <usize>k << 2;
+    c = madd(v128.load(a + off), v128.load(w + off), c);
+  }
+  return dotTail(hsum(c), a, w, k4, K);
+}
+
+export function matmulABt(
+  out: usize, a: usize, w: usize, bias: usize,
+  M: i32, N: i32, K: i32, accumulate: i32,
+  m0: i32, m1: i32, n0: i32, n1: i32,
+): void {
+  const k4 = K & ~3;
+  const rowK = <usize>K << 2;
+  const rowN = <usize>N << 2;
+  let m = m0;
+  for (; m + 2 <= m1; m += 2) {
+    const a0 = a + <usize>m * rowK;
+    const a1 = a0 + rowK;
+    const o0 = out + <usize>m * rowN;
+    const o1 = o0 + rowN;
+    let n = n0;
+    for (; n + 4 <= n1; n += 4) {
+      const w0 = w + <usize>n * rowK;
+      const w1 = w0 + rowK;
+      const w2 = w1 + rowK;
+      const w3 = w2 + rowK;
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+      let c10 = f32x4.splat(0), c11 = f32x4.splat(0), c12 = f32x4.splat(0), c13 = f32x4.splat(0);
+      for (let k = 0; k < k4; k += 4) {
+        const off = <usize>k << 2;
+        const x0 = v128.load(a0 + off);
+        const x1 = v128.load(a1 + off);
+        let y = v128.load(w0 + off);
+        c00 = madd(x0, y, c00); c10 = madd(x1, y, c10);
+        y = v128.load(w1 + off);
+        c01 = madd(x0, y, c01); c11 = madd(x1, y, c11);
+        y = v128.load(w2 + off);
+        c02 = madd(x0, y, c02); c12 = madd(x1, y, c12);
+        y = v128.load(w3 + off);
+        c03 = madd(x0, y, c03); c13 = madd(x1, y, c13);
+      }
+      const nb = <usize>n << 2;
+      finishABt(o0 + nb, dotTail(hsum(c00), a0, w0, k4, K), bias, n, accumulate);
+      finishABt(o0 + nb + 4, dotTail(hsum(c01), a0, w1, k4, K), bias, n + 1, accumulate);
+      finishABt(o0 + nb + 8, dotTail(hsum(c02), a0, w2, k4, K), bias, n + 2, accumulate);
+      finishABt(o0 + nb + 12, dotTail(hsum(c03), a0, w3, k4, K), bias, n + 3, accumulate);
+      finishABt(o1 + nb, dotTail(hsum(c10), a1, w0, k4, K), bias, n, accumulate);
+      finishABt(o1 + nb + 4, dotTail(hsum(c11), a1, w1, k4, K), bias, n + 1, accumulate);
+      finishABt(o1 + nb + 8, dotTail(hsum(c12), a1, w2, k4, K), bias, n + 2, accumulate);
+      finishABt(o1 + nb + 12, dotTail(hsum(c13), a1, w3, k4, K), bias, n + 3, accumulate);
+    }
+    for (; n < n1; n++) {
+      const wn = w + <usize>n * rowK;
+      finishABt(o0 + (<usize>n << 2), dot1(a0, wn, K), bias, n, accumulate);
+      finishABt(o1 + (<usize>n << 2), dot1(a1, wn, K), bias, n, accumulate);
+    }
+  }
+  if (m < m1) {
+    const a0 = a + <usize>m * rowK;
+    const o0 = out + <usize>m * rowN;
+    let n = n0;
+    for (; n + 4 <= n1; n += 4) {
+      const w0 = w + <usize>n * rowK;
+      const w1 = w0 + rowK;
+      const w2 = w1 + rowK;
+      const w3 = w2 + rowK;
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+      for (let k = 0; k < k4; k += 4) {
+        const off = <usize>k << 2;
+        const x0 = v128.load(a0 + off);
+        c00 = madd(x0, v128.load(w0 + off), c00);
+        c01 = madd(x0, v128.load(w1 + off), c01);
+        c02 = madd(x0, v128.load(w2 + off), c02);
+        c03 = madd(x0, v128.load(w3 + off), c03);
+      }
+      const nb = <usize>n << 2;
+      finishABt(o0 + nb, dotTail(hsum(c00), a0, w0, k4, K), bias, n, accumulate);
+      finishABt(o0 + nb + 4, dotTail(hsum(c01), a0, w1, k4, K), bias, n + 1, accumulate);
+      finishABt(o0 + nb + 8, dotTail(hsum(c02), a0, w2, k4, K), bias, n + 2, accumulate);
+      finishABt(o0 + nb + 12, dotTail(hsum(c03), a0, w3, k4, K), bias, n + 3, accumulate);
+    }
+    for (; n < n1; n++) {
+      finishABt(o0 + (<usize>n << 2), dot1(a0, w + <usize>n * rowK, K), bias, n, accumulate);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- broadcast tiles (AB and AtB)
+// Both products are "out row += scalar · row": out(R,C) += Σ_s x(r,s) · y(s,:), with x addressed by
+// (r, s) strides and y rows contiguous. AB: x = a (row stride N, step 1), y = w. AtB: x = aᵀ
+// (r = n: step 4 bytes, s = m: stride N), y = b.
+
+// columns [c0, c1) of output rows [r0, r1) in tiles of 4 rows × 8 columns; s runs over [s0, s1)
+@inline function broadcastTiles(
+  out: usize, rowO: usize,
+  x: usize, xr: usize, xs: usize, // x(r, s) at x + r*xr + s*xs
+  y: usize, rowY: usize,
+  r0: i32, r1: i32, c0: i32, c1: i32, s0: i32, s1: i32,
+): void {
+  let r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    const o0 = out + <usize>r * rowO;
+    const o1 = o0 + rowO;
+    const o2 = o1 + rowO;
+    const o3 = o2 + rowO;
+    const x0 = x + <usize>r * xr;
+    let c = c0;
+    for (; c + 8 <= c1; c += 8) {
+      const cb = <usize>c << 2;
+      let c00 = v128.load(o0 + cb), c01 = v128.load(o0 + cb + 16);
+      let c10 = v128.load(o1 + cb), c11 = v128.load(o1 + cb + 16);
+      let c20 = v128.load(o2 + cb), c21 = v128.load(o2 + cb + 16);
+      let c30 = v128.load(o3 + cb), c31 = v128.load(o3 + cb + 16);
+      let xp = x0 + <usize>s0 * xs;
+      let yp = y + <usize>s0 * rowY + cb;
+      for (let s = s0; s < s1; s++) {
+        const y0 = v128.load(yp);
+        const y1 = v128.load(yp + 16);
+        let b = splatAt(xp);
+        c00 = madd(b, y0, c00); c01 = madd(b, y1, c01);
+        b = splatAt(xp + xr);
+        c10 = madd(b, y0, c10); c11 = madd(b, y1, c11);
+        b = splatAt(xp + 2 * xr);
+        c20 = madd(b, y0, c20); c21 = madd(b, y1, c21);
+        b = splatAt(xp + 3 * xr);
+        c30 = madd(b, y0, c30); c31 = madd(b, y1, c31);
+        xp += xs;
+        yp += rowY;
+      }
+      v128.store(o0 + cb, c00); v128.store(o0 + cb + 16, c01);
+      v128.store(o1 + cb, c10); v128.store(o1 + cb + 16, c11);
+      v128.store(o2 + cb, c20); v128.store(o2 + cb + 16, c21);
+      v128.store(o3 + cb, c30); v128.store(o3 + cb + 16, c31);
+    }
+    for (; c + 4 <= c1; c += 4) {
+      const cb = <usize>c << 2;
+      let c00 = v128.load(o0 + cb), c10 = v128.load(o1 + cb), c20 = v128.load(o2 + cb), c30 = v128.load(o3 + cb);
+      let xp = x0 + <usize>s0 * xs;
+      let yp = y + <usize>s0 * rowY + cb;
+      for (let s = s0; s < s1; s++) {
+        const y0 = v128.load(yp);
+        c00 = madd(splatAt(xp), y0, c00);
+        c10 = madd(splatAt(xp + xr), y0, c10);
+        c20 = madd(splatAt(xp + 2 * xr), y0, c20);
+        c30 = madd(splatAt(xp + 3 * xr), y0, c30);
+        xp += xs;
+        yp += rowY;
+      }
+      v128.store(o0 + cb, c00); v128.store(o1 + cb, c10); v128.store(o2 + cb, c20); v128.store(o3 + cb, c30);
+    }
+    for (let q = 0; q < 4; q++) scalarColumns(out + <usize>(r + q) * rowO, x0 + <usize>q * xr, xs, y, rowY, c, c1, s0, s1);
+  }
+  for (; r < r1; r++) {
+    const o0 = out + <usize>r * rowO;
+    const x0 = x + <usize>r * xr;
+    let c = c0;
+    for (; c + 8 <= c1; c += 8) {
+      const cb = <usize>c << 2;
+      let c00 = v128.load(o0 + cb), c01 = v128.load(o0 + cb + 16);
+      let xp = x0 + <usize>s0 * xs;
+      let yp = y + <usize>s0 * rowY + cb;
+      for (let s = s0; s < s1; s++) {
+        const b = splatAt(xp);
+        c00 = madd(b, v128.load(yp), c00);
+        c01 = madd(b, v128.load(yp + 16), c01);
+        xp += xs;
+        yp += rowY;
+      }
+      v128.store(o0 + cb, c00); v128.store(o0 + cb + 16, c01);
+    }
+    for (; c + 4 <= c1; c += 4) {
+      const cb = <usize>c << 2;
+      let c00 = v128.load(o0 + cb);
+      let xp = x0 + <usize>s0 * xs;
+      let yp = y + <usize>s0 * rowY + cb;
+      for (let s = s0; s < s1; s++) {
+        c00 = madd(splatAt(xp), v128.load(yp), c00);
+        xp += xs;
+        yp += rowY;
+      }
+      v128.store(o0 + cb, c00);
+    }
+    scalarColumns(o0, x0, xs, y, rowY, c, c1, s0, s1);
+  }
+}
+
+@inline function scalarColumns(o: usize, x: usize, xs: usize, y: usize, rowY: usize, c0: i32, c1: i32, s0: i32, s1: i32): void {
+  for (let c = c0; c < c1; c++) {
+    const cb = <usize>c << 2;
+    let v = load<f32>(o + cb);
+    for (let s = s0; s < s1; s++) v += load<f32>(x + <usize>s * xs) * load<f32>(y + <usize>s * rowY + cb);
+    store<f32>(o + cb, v);
+  }
+}
+
+function zeroBlock(out: usize, rowO: usize, r0: i32, r1: i32, c0: i32, c1: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const o = out + <usize>r * rowO;
+    memory.fill(o + (<usize>c0 << 2), 0, <usize>(c1 - c0) << 2);
+  }
+}
+
+/** out(M,K) (=|+=) a(M,N)·w(N,K), output rows [m0,m1) × columns [k0,k1). */
+export function matmulAB(
+  out: usize, a: usize, w: usize,
+  M: i32, N: i32, K: i32, accumulate: i32,
+  m0: i32, m1: i32, k0: i32, k1: i32,
+): void {
+  const rowO = <usize>K << 2;
+  if (!accumulate) zeroBlock(out, rowO, m0, m1, k0, k1);
+  // a's 4 rows (4·N floats) stay in L1 while the tile walks the columns; w streams from L2
+  broadcastTiles(out, rowO, a, <usize>N << 2, 4, w, rowO, m0, m1, k0, k1, 0, N);
+}
+
+const CHUNK: i32 = 64;
+
+/** out(N,K) (=|+=) a(M,N)ᵀ·b(M,K), output rows [n0,n1) × columns [k0,k1); the sum over m runs in order. */
+export function matmulAtB(
+  out: usize, a: usize, b: usize,
+  M: i32, N: i32, K: i32, accumulate: i32,
+  n0: i32, n1: i32, k0: i32, k1: i32,
+): void {
+  const rowO = <usize>K << 2;
+  if (!accumulate) zeroBlock(out, rowO, n0, n1, k0, k1);
+  // chunks of m keep a's and b's rows of the chunk in cache across the tiles
+  for (let s0 = 0; s0 < M; s0 += CHUNK) {
+    const s1 = min(M, s0 + CHUNK);
+    broadcastTiles(out, rowO, a, 4, <usize>N << 2, b, rowO, n0, n1, k0, k1, s0, s1);
+  }
+}
+
+/** out(N) += Σ_m a(m,:), columns [n0, n1). */
+export function sumRows(out: usize, a: usize, M: i32, N: i32, n0: i32, n1: i32): void {
+  const rowN = <usize>N << 2;
+  let n = n0;
+  for (; n + 4 <= n1; n += 4) {
+    const nb = <usize>n << 2;
+    let s = f32x4.splat(0);
+    let p = a + nb;
+    for (let m = 0; m < M; m++) {
+      s = f32x4.add(s, v128.load(p));
+      p += rowN;
+    }
+    v128.store(out + nb, f32x4.add(v128.load(out + nb), s));
+  }
+  for (; n < n1; n++) {
+    const nb = <usize>n << 2;
+    let s: f32 = 0;
+    let p = a + nb;
+    for (let m = 0; m < M; m++) {
+      s += load<f32>(p);
+      p += rowN;
+    }
+    store<f32>(out + nb, load<f32>(out + nb) + s);
+  }
+}
+
+// ---------------------------------------------------------------- activations
+// expf after Cephes: exp(x) = 2^n · p(r), r = x - n·ln2, |r| ≤ ln2/2, relative error ~2 ulp.
+
+@inline function vexp(x0: v128): v128 {
+  const x = f32x4.min(f32x4.max(x0, f32x4.splat(-87.3)), f32x4.splat(88.7));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  p = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1));
+  const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, e);
+}
+
+@inline function vsigmoid(x: v128): v128 {
+  const one = f32x4.splat(1);
+  return f32x4.div(one, f32x4.add(one, vexp(f32x4.neg(x))));
+}
+
+// tanh(x) = sign(x)·(1 - e)/(1 + e), e = exp(-2|x|)
+@inline function vtanh(x: v128): v128 {
+  const one = f32x4.splat(1);
+  const e = vexp(f32x4.mul(f32x4.abs(x), f32x4.splat(-2)));
+  const t = f32x4.div(f32x4.sub(one, e), f32x4.add(one, e));
+  return v128.or(t, v128.and(x, i32x4.splat(0x80000000)));
+}
+
+@inline function ld(p: usize, j: i32): v128 {
+  return v128.load(p + (<usize>j << 2));
+}
+@inline function st(p: usize, j: i32, v: v128): void {
+  v128.store(p + (<usize>j << 2), v);
+}
+// scalar lanes for the H % 4 tail: the same functions on one lane
+@inline function ld1(p: usize, j: i32): v128 {
+  return f32x4.splat(load<f32>(p + (<usize>j << 2)));
+}
+@inline function st1(p: usize, j: i32, v: v128): void {
+  store<f32>(p + (<usize>j << 2), f32x4.extract_lane(v, 0));
+}
+
+// ---------------------------------------------------------------- LSTM cell (one step, B rows)
+// i,f,o = σ(pre), g = tanh(pre), pre = gates (input part) + hh (hidden part); c' = f⊙c + i⊙g; h' = o⊙tanh(c')
+
+@inline function lstmForwardLanes(
+  gr: usize, hhr: usize, cr: usize, hr: usize, cellr: usize, outr: usize, hpr: usize, j: i32, H: i32, wide: bool,
+): void {
+  const H1 = H, H2 = 2 * H, H3 = 3 * H;
+  const i = vsigmoid(f32x4.add(wide ? ld(gr, j) : ld1(gr, j), wide ? ld(hhr, j) : ld1(hhr, j)));
+  const f = vsigmoid(f32x4.add(wide ? ld(gr, j + H1) : ld1(gr, j + H1), wide ? ld(hhr, j + H1) : ld1(hhr, j + H1)));
+  const g = vtanh(f32x4.add(wide ? ld(gr, j + H2) : ld1(gr, j + H2), wide ? ld(hhr, j + H2) : ld1(hhr, j + H2)));
+  const o = vsigmoid(f32x4.add(wide ? ld(gr, j + H3) : ld1(gr, j + H3), wide ? ld(hhr, j + H3) : ld1(hhr, j + H3)));
+  const cPrev = wide ? ld(cr, j) : ld1(cr, j);
+  const c = f32x4.add(f32x4.mul(f, cPrev), f32x4.mul(i, g));
+  const hOld = wide ? ld(hr, j) : ld1(hr, j);
+  const h = f32x4.mul(o, vtanh(c));
+  if (wide) {
+    st(gr, j, i); st(gr, j + H1, f); st(gr, j + H2, g); st(gr, j + H3, o);
+    st(cr, j, c); st(hr, j, h); st(cellr, j, c); st(outr, j, h);
+    if (hpr != 0) st(hpr, j, hOld);
+  } else {
+    st1(gr, j, i); st1(gr, j + H1, f); st1(gr, j + H2, g); st1(gr, j + H3, o);
+    st1(cr, j, c); st1(hr, j, h); st1(cellr, j, c); st1(outr, j, h);
+    if (hpr != 0) st1(hpr, j, hOld);
+  }
+}
+
+export function lstmCellForward(
+  gates: usize, gStride: i32, hh: usize, c: usize, h: usize,
+  cells: usize, out: usize, hPrev: usize, sStride: i32, B: i32, H: i32,
+): void {
+  const H4 = H & ~3;
+  for (let b = 0; b < B; b++) {
+    const gr = gates + <usize>b * (<usize>gStride << 2);
+    const hhr = hh + <usize>b * (<usize>(4 * H) << 2);
+    const cr = c + <usize>b * (<usize>H << 2);
+    const hr = h + <usize>b * (<usize>H << 2);
+    const sr = <usize>b * (<usize>sStride << 2);
+    const hpr = hPrev == 0 ? 0 : hPrev + sr;
+    let j = 0;
+    for (; j < H4; j += 4) lstmForwardLanes(gr, hhr, cr, hr, cells + sr, out + sr, hpr, j, H, true);
+    for (; j < H; j++) lstmForwardLanes(gr, hhr, cr, hr, cells + sr, out + sr, hpr, j, H, false);
+  }
+}
+
+@inline function lstmBackwardLanes(
+  dgr: usize, dgsr: usize, dhr: usize, dcr: usize, gr: usize, cellr: usize, cpr: usize, doutr: usize, j: i32, H: i32, wide: bool,
+): void {
+  const H1 = H, H2 = 2 * H, H3 = 3 * H;
+  const one = f32x4.splat(1);
+  const i = wide ? ld(gr, j) : ld1(gr, j);
+  const f = wide ? ld(gr, j + H1) : ld1(gr, j + H1);
+  const g = wide ? ld(gr, j + H2) : ld1(gr, j + H2);
+  const o = wide ? ld(gr, j + H3) : ld1(gr, j + H3);
+  const tc = vtanh(wide ? ld(cellr, j) : ld1(cellr, j));
+  const cPrev = cpr == 0 ? f32x4.splat(0) : (wide ? ld(cpr, j) : ld1(cpr, j));
+  const dhT = f32x4.add(wide ? ld(doutr, j) : ld1(doutr, j), wide ? ld(dhr, j) : ld1(dhr, j));
+  const dcT = f32x4.add(wide ? ld(dcr, j) : ld1(dcr, j), f32x4.mul(f32x4.mul(dhT, o), f32x4.sub(one, f32x4.mul(tc, tc))));
+  const di = f32x4.mul(f32x4.mul(f32x4.mul(dcT, g), i), f32x4.sub(one, i));
+  const df = f32x4.mul(f32x4.mul(f32x4.mul(dcT, cPrev), f), f32x4.sub(one, f));
+  const dg = f32x4.mul(f32x4.mul(dcT, i), f32x4.sub(one, f32x4.mul(g, g)));
+  const dO = f32x4.mul(f32x4.mul(f32x4.mul(dhT, tc), o), f32x4.sub(one, o));
+  const dcNew = f32x4.mul(dcT, f);
+  if (wide) {
+    st(dgr, j, di); st(dgr, j + H1, df); st(dgr, j + H2, dg); st(dgr, j + H3, dO);
+    if (dgsr != 0) { st(dgsr, j, di); st(dgsr, j + H1, df); st(dgsr, j + H2, dg); st(dgsr, j + H3, dO); }
+    st(dcr, j, dcNew);
+  } else {
+    st1(dgr, j, di); st1(dgr, j + H1, df); st1(dgr, j + H2, dg); st1(dgr, j + H3, dO);
+    if (dgsr != 0) { st1(dgsr, j, di); st1(dgsr, j + H1, df); st1(dgsr, j + H2, dg); st1(dgsr, j + H3, dO); }
+    st1(dcr, j, dcNew);
+  }
+}
+
+export function lstmCellBackward(
+  dGates: usize, dGatesStep: usize, dh: usize, dc: usize,
+  gates: usize, gStride: i32, cells: usize, cPrev: usize, dout: usize, sStride: i32, B: i32, H: i32,
+): void {
+  const H4 = H & ~3;
+  for (let b = 0; b < B; b++) {
+    const gOffB = <usize>b * (<usize>gStride << 2);
+    const sr = <usize>b * (<usize>sStride << 2);
+    const dgsr = dGatesStep == 0 ? 0 : dGatesStep + <usize>b * (<usize>(4 * H) << 2);
+    const dhr = dh + <usize>b * (<usize>H << 2);
+    const dcr = dc + <usize>b * (<usize>H << 2);
+    const cpr = cPrev == 0 ? 0 : cPrev + sr;
+    let j = 0;
+    for (; j < H4; j += 4) lstmBackwardLanes(dGates + gOffB, dgsr, dhr, dcr, gates + gOffB, cells + sr, cpr, dout + sr, j, H, true);
+    for (; j < H; j++) lstmBackwardLanes(dGates + gOffB, dgsr, dhr, dcr, gates + gOffB, cells + sr, cpr, dout + sr, j, H, false);
+  }
+}
+
+// ---------------------------------------------------------------- GRU cell (PyTorch's: b_hn inside r⊙(·))
+// r,z = σ(gx + gh), n = tanh(gx_n + r⊙gh_n), h' = (1-z)⊙n + z⊙h
+
+@inline function gruForwardLanes(gr: usize, hhr: usize, hr: usize, hnr: usize, outr: usize, hpr: usize, j: i32, H: i32, wide: bool): void {
+  const H1 = H, H2 = 2 * H;
+  const one = f32x4.splat(1);
+  const r = vsigmoid(f32x4.add(wide ? ld(gr, j) : ld1(gr, j), wide ? ld(hhr, j) : ld1(hhr, j)));
+  const z = vsigmoid(f32x4.add(wide ? ld(gr, j + H1) : ld1(gr, j + H1), wide ? ld(hhr, j + H1) : ld1(hhr, j + H1)));
+  const hn = wide ? ld(hhr, j + H2) : ld1(hhr, j + H2);
+  const n = vtanh(f32x4.add(wide ? ld(gr, j + H2) : ld1(gr, j + H2), f32x4.mul(r, hn)));
+  const hp = wide ? ld(hr, j) : ld1(hr, j);
+  const h = f32x4.add(f32x4.mul(f32x4.sub(one, z), n), f32x4.mul(z, hp));
+  if (wide) {
+    st(gr, j, r); st(gr, j + H1, z); st(gr, j + H2, n); st(hnr, j, hn);
+    if (hpr != 0) st(hpr, j, hp);
+    st(hr, j, h); st(outr, j, h);
+  } else {
+    st1(gr, j, r); st1(gr, j + H1, z); st1(gr, j + H2, n); st1(hnr, j, hn);
+    if (hpr != 0) st1(hpr, j, hp);
+    st1(hr, j, h); st1(outr, j, h);
+  }
+}
+
+export function gruCellForward(
+  gates: usize, gStride: i32, hh: usize, h: usize,
+  hn: usize, out: usize, hPrev: usize, sStride: i32, B: i32, H: i32,
+): void {
+  const H4 = H & ~3;
+  for (let b = 0; b < B; b++) {
+    const gr = gates + <usize>b * (<usize>gStride << 2);
+    const hhr = hh + <usize>b * (<usize>(3 * H) << 2);
+    const hr = h + <usize>b * (<usize>H << 2);
+    const sr = <usize>b * (<usize>sStride << 2);
+    const hpr = hPrev == 0 ? 0 : hPrev + sr;
+    let j = 0;
+    for (; j < H4; j += 4) gruForwardLanes(gr, hhr, hr, hn + sr, out + sr, hpr, j, H, true);
+    for (; j < H; j++) gruForwardLanes(gr, hhr, hr, hn + sr, out + sr, hpr, j, H, false);
+  }
+}
+
+@inline function gruBackwardLanes(
+  dgir: usize, dghr: usize, dgsr: usize, dhr: usize, gr: usize, hnr: usize, hpr: usize, doutr: usize, j: i32, H: i32, wide: bool,
+): void {
+  const H1 = H, H2 = 2 * H;
+  const one = f32x4.splat(1);
+  const r = wide ? ld(gr, j) : ld1(gr, j);
+  const z = wide ? ld(gr, j + H1) : ld1(gr, j + H1);
+  const n = wide ? ld(gr, j + H2) : ld1(gr, j + H2);
+  const dhT = f32x4.add(wide ? ld(doutr, j) : ld1(doutr, j), wide ? ld(dhr, j) : ld1(dhr, j));
+  const dnPre = f32x4.mul(f32x4.mul(dhT, f32x4.sub(one, z)), f32x4.sub(one, f32x4.mul(n, n)));
+  const hp = wide ? ld(hpr, j) : ld1(hpr, j);
+  const dzPre = f32x4.mul(f32x4.mul(f32x4.mul(dhT, f32x4.sub(hp, n)), z), f32x4.sub(one, z));
+  const hn = wide ? ld(hnr, j) : ld1(hnr, j);
+  const drPre = f32x4.mul(f32x4.mul(f32x4.mul(dnPre, hn), r), f32x4.sub(one, r));
+  const dnH = f32x4.mul(dnPre, r);
+  const dhNew = f32x4.mul(dhT, z);
+  if (wide) {
+    st(dgir, j, drPre); st(dgir, j + H1, dzPre); st(dgir, j + H2, dnPre);
+    st(dghr, j, drPre); st(dghr, j + H1, dzPre); st(dghr, j + H2, dnH);
+    if (dgsr != 0) { st(dgsr, j, drPre); st(dgsr, j + H1, dzPre); st(dgsr, j + H2, dnH); }
+    st(dhr, j, dhNew);
+  } else {
+    st1(dgir, j, drPre); st1(dgir, j + H1, dzPre); st1(dgir, j + H2, dnPre);
+    st1(dghr, j, drPre); st1(dghr, j + H1, dzPre); st1(dghr, j + H2, dnH);
+    if (dgsr != 0) { st1(dgsr, j, drPre); st1(dgsr, j + H1, dzPre); st1(dgsr, j + H2, dnH); }
+    st1(dhr, j, dhNew);
+  }
+}
+
+export function gruCellBackward(
+  dGatesI: usize, dGatesH: usize, dGatesStep: usize, dh: usize,
+  gates: usize, gStride: i32, hn: usize, hPrev: usize, dout: usize, sStride: i32, B: i32, H: i32,
+): void {
+  const H4 = H & ~3;
+  for (let b = 0; b < B; b++) {
+    const gOffB = <usize>b * (<usize>gStride << 2);
+    const sr = <usize>b * (<usize>sStride << 2);
+    const dgsr = dGatesStep == 0 ? 0 : dGatesStep + <usize>b * (<usize>(3 * H) << 2);
+    const dhr = dh + <usize>b * (<usize>H << 2);
+    let j = 0;
+    for (; j < H4; j += 4) gruBackwardLanes(dGatesI + gOffB, dGatesH + gOffB, dgsr, dhr, gates + gOffB, hn + sr, hPrev + sr, dout + sr, j, H, true);
+    for (; j < H; j++) gruBackwardLanes(dGatesI + gOffB, dGatesH + gOffB, dgsr, dhr, gates + gOffB, hn + sr, hPrev + sr, dout + sr, j, H, false);
+  }
+}
+
+// ---------------------------------------------------------------- RNN cell: h' = tanh(pre + hh)
+
+export function rnnCellForward(out: usize, sStride: i32, hh: usize, h: usize, hPrev: usize, B: i32, H: i32): void {
+  const H4 = H & ~3;
+  for (let b = 0; b < B; b++) {
+    const outr = out + <usize>b * (<usize>sStride << 2);
+    const hpr = hPrev == 0 ? 0 : hPrev + <usize>b * (<usize>sStride << 2);
+    const hr = h + <usize>b * (<usize>H << 2);
+    const hhr = hh + <usize>b * (<usize>H << 2);
+    let j = 0;
+    for (; j < H4; j += 4) {
+      if (hpr != 0) st(hpr, j, ld(hr, j));
+      const v = vtanh(f32x4.add(ld(outr, j), ld(hhr, j)));
+      st(hr, j, v); st(outr, j, v);
+    }
+    for (; j < H; j++) {
+      if (hpr != 0) st1(hpr, j, ld1(hr, j));
+      const v = vtanh(f32x4.add(ld1(outr, j), ld1(hhr, j)));
+      st1(hr, j, v); st1(outr, j, v);
+    }
+  }
+}
+
+export function rnnCellBackward(dPre: usize, dPreStep: usize, dh: usize, out: usize, dout: usize, sStride: i32, B: i32, H: i32): void {
+  const one = f32x4.splat(1);
+  const H4 = H & ~3;
+  for (let b = 0; b < B; b++) {
+    const sr = <usize>b * (<usize>sStride << 2);
+    const dhr = dh + <usize>b * (<usize>H << 2);
+    const dpsr = dPreStep == 0 ? 0 : dPreStep + <usize>b * (<usize>H << 2);
+    let j = 0;
+    for (; j < H4; j += 4) {
+      const y = ld(out + sr, j);
+      const d = f32x4.mul(f32x4.add(ld(dout + sr, j), ld(dhr, j)), f32x4.sub(one, f32x4.mul(y, y)));
+      st(dPre + sr, j, d);
+      if (dpsr != 0) st(dpsr, j, d);
+    }
+    for (; j < H; j++) {
+      const y = ld1(out + sr, j);
+      const d = f32x4.mul(f32x4.add(ld1(dout + sr, j), ld1(dhr, j)), f32x4.sub(one, f32x4.mul(y, y)));
+      st1(dPre + sr, j, d);
+      if (dpsr != 0) st1(dpsr, j, d);
+    }
+  }
+}
+
+// ---------------------------------------------------------------- cross-entropy (mean over N rows)
+
+let correctCount: i32 = 0;
+
+/** Number of rows whose first maximum is the target, from the last crossEntropyForward. */
+export function lastCorrect(): i32 {
+  return correctCount;
+}
+
+/** probs(N,V) ← softmax(logits); returns Σ_n -log p[n, y_n] (a sum: the caller divides by N). Returns NaN on a bad target. */
+export function crossEntropyForward(probs: usize, logits: usize, targets: usize, N: i32, V: i32): f64 {
+  let total: f64 = 0;
+  let correct = 0;
+  const rowV = <usize>V << 2;
+  for (let n = 0; n < N; n++) {
+    const lr = logits + <usize>n * rowV;
+    const pr = probs + <usize>n * rowV;
+    const y = load<i32>(targets + (<usize>n << 2));
+    if (y < 0 || y >= V) return NaN;
+    let max: f32 = -Infinity;
+    let argmax = 0;
+    for (let v = 0; v < V; v++) {
+      const z = load<f32>(lr + (<usize>v << 2));
+      if (z > max) { max = z; argmax = v; }
+    }
+    let sum: f64 = 0;
+    const mv = f32x4.splat(max);
+    let v = 0;
+    for (; v + 4 <= V; v += 4) {
+      const e = vexp(f32x4.sub(ld(lr, v), mv));
+      st(pr, v, e);
+      sum += <f64>hsum(e);
+    }
+    for (; v < V; v++) {
+      const e = vexp(f32x4.sub(ld1(lr, v), mv));
+      st1(pr, v, e);
+      sum += <f64>f32x4.extract_lane(e, 0);
+    }
+    const inv = <f32>(1 / sum);
+    const iv = f32x4.splat(inv);
+    v = 0;
+    for (; v + 4 <= V; v += 4) st(pr, v, f32x4.mul(ld(pr, v), iv));
+    for (; v < V; v++) store<f32>(pr + (<usize>v << 2), load<f32>(pr + (<usize>v << 2)) * inv);
+    total -= <f64>load<f32>(lr + (<usize>y << 2)) - <f64>max - Math.log(sum);
+    if (argmax == y) correct++;
+  }
+  correctCount = correct;
+  return total;
+}
+
+/** dlogits(N,V) += (probs - onehot(y)) / N */
+export function crossEntropyBackward(dlogits: usize, probs: usize, targets: usize, N: i32, V: i32): void {
+  const scale: f32 = <f32>(1.0 / <f64>N);
+  const sv = f32x4.splat(scale);
+  const rowV = <usize>V << 2;
+  for (let n = 0; n < N; n++) {
+    const dr = dlogits + <usize>n * rowV;
+    const pr = probs + <usize>n * rowV;
+    let v = 0;
+    for (; v + 4 <= V; v += 4) st(dr, v, f32x4.add(ld(dr, v), f32x4.mul(ld(pr, v), sv)));
+    for (; v < V; v++) store<f32>(dr + (<usize>v << 2), load<f32>(dr + (<usize>v << 2)) + load<f32>(pr + (<usize>v << 2)) * scale);
+    const y = load<i32>(targets + (<usize>n << 2));
+    const p = dr + (<usize>y << 2);
+    store<f32>(p, load<f32>(p) - scale);
+  }
+}
+
+// ---------------------------------------------------------------- Adam (torch.optim.Adam, single-tensor path)
+// g = grad + wd·p; m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
+// p -= (lr / (1-β1^t)) · m / (sqrt(v) / sqrt(1-β2^t) + eps)
+
+export function adamStep(
+  params: usize, grads: usize, expAvg: usize, expAvgSq: usize, n: i32,
+  lr: f32, beta1: f32, beta2: f32, eps: f32, weightDecay: f32, step: i32,
+): void {
+  const bc1 = <f32>(1 - Math.pow(<f64>beta1, <f64>step));
+  const bc2 = <f32>(1 - Math.pow(<f64>beta2, <f64>step));
+  const stepSize: f32 = lr / bc1;
+  const bc2Sqrt: f32 = Mathf.sqrt(bc2);
+  const b1 = f32x4.splat(beta1), ob1 = f32x4.splat(1 - beta1);
+  const b2 = f32x4.splat(beta2), ob2 = f32x4.splat(1 - beta2);
+  const wd = f32x4.splat(weightDecay), ss = f32x4.splat(stepSize), bs = f32x4.splat(bc2Sqrt), ev = f32x4.splat(eps);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = ld(params, i);
+    let g = ld(grads, i);
+    if (weightDecay != 0) g = f32x4.add(g, f32x4.mul(p, wd));
+    const m = f32x4.add(f32x4.mul(ld(expAvg, i), b1), f32x4.mul(g, ob1));
+    const v = f32x4.add(f32x4.mul(ld(expAvgSq, i), b2), f32x4.mul(f32x4.mul(g, g), ob2));
+    st(expAvg, i, m);
+    st(expAvgSq, i, v);
+    const denom = f32x4.add(f32x4.div(f32x4.sqrt(v), bs), ev);
+    st(params, i, f32x4.sub(p, f32x4.mul(ss, f32x4.div(m, denom))));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const p = load<f32>(params + o);
+    let g = load<f32>(grads + o);
+    if (weightDecay != 0) g += p * weightDecay;
+    const m = load<f32>(expAvg + o) * beta1 + g * (1 - beta1);
+    const v = load<f32>(expAvgSq + o) * beta2 + g * g * (1 - beta2);
+    store<f32>(expAvg + o, m);
+    store<f32>(expAvgSq + o, v);
+    const denom = Mathf.sqrt(v) / bc2Sqrt + eps;
+    store<f32>(params + o, p - stepSize * (m / denom));
+  }
+}

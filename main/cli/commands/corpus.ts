@@ -1,0 +1,59 @@
+/** `rnnwb corpus add|list|rm`: the stored training texts. */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { addDbOption, withWorkbench } from '../context.ts';
+import { badInput } from '../errors.ts';
+import { decodeExact } from '../corpus-ref.ts';
+import { printJson, printLine, printTable } from '../output.ts';
+
+export function registerCorpusCommands(program: Command): void {
+  const corpus = program.command('corpus').description('add, list and remove training texts');
+
+  addDbOption(
+    corpus.command('add <file>')
+      .description('store a text file as a corpus (read byte-exact as UTF-8)')
+      .option('--name <name>', 'corpus name (default: the file name)')
+      .option('--json', 'print the stored corpus as JSON'),
+  ).action(async (file: string, options: { name?: string; json?: boolean; db?: string }) => {
+    const bytes = new Uint8Array(await readFile(file).catch(() => { throw badInput(`Cannot read "${file}".`); }));
+    const shown = path.basename(file);
+    if (bytes.length === 0) throw badInput(`The corpus file "${shown}" is empty.`);
+    decodeExact(bytes, shown);
+    await withWorkbench(options, async ({ api }) => {
+      const stored = await api.addCorpus({ name: options.name ?? shown, bytes, source: path.resolve(file) });
+      if (options.json) printJson(stored);
+      else printLine(`Stored corpus ${stored.id} "${stored.name}": ${stored.chars} characters, ${stored.distinct} distinct.`);
+    });
+  });
+
+  addDbOption(
+    corpus.command('list')
+      .description('list stored corpora')
+      .option('--json', 'one JSON object per line'),
+  ).action(async (options: { json?: boolean; db?: string }) => {
+    await withWorkbench(options, async ({ api }) => {
+      const corpora = await api.listCorpora();
+      if (options.json) return corpora.forEach(printJson);
+      if (corpora.length === 0) return printLine('No corpora yet. Add one with: rnnwb corpus add FILE');
+      printTable(
+        ['id', 'name', 'chars', 'distinct', 'runs', 'source'],
+        corpora.map((c) => [c.id, c.name, c.chars, c.distinct, c.runCount, c.source]),
+      );
+    });
+  });
+
+  addDbOption(
+    corpus.command('rm <name>')
+      .description('remove a corpus (refused while runs use it, unless --cascade)')
+      .option('--cascade', 'also delete the runs that train on it'),
+  ).action(async (name: string, options: { cascade?: boolean; db?: string }) => {
+    await withWorkbench(options, async ({ api }) => {
+      const corpora = await api.listCorpora();
+      const target = corpora.find((c) => c.name === name) ?? (/^#?\d+$/.test(name) ? corpora.find((c) => c.id === Number(name.replace('#', ''))) : undefined);
+      if (!target) throw badInput(`No corpus named "${name}".`);
+      await api.deleteCorpus(target.id, { cascade: options.cascade ?? false });
+      printLine(`Removed corpus "${target.name}".`);
+    });
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * The Electron launcher: the engine runs in an Electron utilityProcess (a Node process Electron
+ * manages, talking through `process.parentPort`). Only the Electron main process imports this file,
+ * and it passes Electron's `utilityProcess` in, so nothing here loads 'electron' and plain Node
+ * (tests, `serve`, the CLI) never needs it.
+ */
+import type { EngineMessage } from '../../engine/protocol.ts';
+import { TextTail, type ChannelExit, type EngineChannel, type EngineLauncher } from './launcher.ts';
+
+/** The part of Electron's UtilityProcess we use (structural, so no import of 'electron' is needed). */
+export interface UtilityProcessLike {
+  readonly pid: number | undefined;
+  postMessage(message: unknown): void;
+  kill(): boolean;
+  on(event: 'message', listener: (message: unknown) => void): unknown;
+  on(event: 'exit', listener: (code: number) => void): unknown;
+  on(event: 'spawn', listener: () => void): unknown;
+  on(event: 'error', listener: (...args: unknown[]) => void): unknown;
+  readonly stderr: NodeJS.ReadableStream | null;
+}
+
+export interface UtilityProcessModuleLike {
+  fork(modulePath: string, args?: string[], options?: { serviceName?: string; stdio?: 'pipe' | 'ignore' | 'inherit' | ('pipe' | 'ignore' | 'inherit')[] }): UtilityProcessLike;
+}
+
+/** `workerPath` is the built JavaScript worker (e.g. dist/engine/worker.js). */
+export function electronEngineLauncher(utilityProcess: UtilityProcessModuleLike, workerPath: string): EngineLauncher {
+  return (): EngineChannel => {
+    const child = utilityProcess.fork(workerPath, [], { serviceName: 'Recurrent Workbench engine', stdio: ['ignore', 'inherit', 'pipe'] });
+    const stderr = new TextTail();
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string | Buffer) => stderr.push(String(chunk)));
+    let alive = true;
+    let failure: string | undefined;
+    const exitListeners: ((exit: ChannelExit) => void)[] = [];
+    let exited: ChannelExit | null = null;
+    child.on('error', (...args: unknown[]) => {
+      failure ??= `The engine process reported a fatal error (${args.map(String).join(', ')}).`;
+    });
+    child.on('exit', (code) => {
+      alive = false;
+      exited = { code, signal: null, failure, stderrTail: stderr.lastLines() };
+      for (const listener of exitListeners) listener(exited);
+    });
+    return {
+      get pid() {
+        return child.pid;
+      },
+      post(message) {
+        if (!alive) return false;
+        child.postMessage(message);
+        return true;
+      },
+      onMessage(listener) {
+        child.on('message', (message) => listener(message as EngineMessage));
+      },
+      onExit(listener) {
+        if (exited) listener(exited);
+        else exitListeners.push(listener);
+      },
+      kill() {
+        if (alive) child.kill();
+      },
+    };
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * How an engine process is started, behind one small interface so the same EngineProcess works in a
+ * Node host (`serve`, the CLI, tests: a forked child running engine/worker.ts through tsx) and in
+ * Electron (a utilityProcess running the built worker; see electron-launcher.ts, which alone knows
+ * Electron exists).
+ */
+import { fork } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { EngineMessage, HostMessage } from '../../engine/protocol.ts';
+
+/** A started engine process, as the host sees it. */
+export interface EngineChannel {
+  /** The OS process id (undefined when the launch failed). */
+  readonly pid: number | undefined;
+  /** Posts a message; returns false when the process can no longer receive. */
+  post(message: HostMessage): boolean;
+  onMessage(listener: (message: EngineMessage) => void): void;
+  /** Fires exactly once, when the process has ended (or could not start: code null, `failure` set). */
+  onExit(listener: (exit: ChannelExit) => void): void;
+  /** Ends the process at once (SIGKILL where there are signals). */
+  kill(): void;
+}
+
+export interface ChannelExit {
+  code: number | null;
+  signal: string | null;
+  /** Why the process could not be started or talked to, when that is what ended it. */
+  failure?: string;
+  /** The last lines the process wrote to stderr (a crash usually explains itself there). */
+  stderrTail?: string;
+}
+
+export type EngineLauncher = () => EngineChannel;
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const WORKER_SOURCE = path.join(REPO_ROOT, 'engine', 'worker.ts');
+
+/** Keeps the end of a stream of text, for error messages. */
+export class TextTail {
+  private text = '';
+  constructor(private readonly limit = 4000) {}
+  push(chunk: string): void {
+    this.text = (this.text + chunk).slice(-this.limit);
+  }
+  lastLines(count = 6): string {
+    return this.text.trimEnd().split('\n').slice(-count).join('\n');
+  }
+}
+
+/**
+ * A Node child process running the TypeScript worker through tsx. `serialization: 'advanced'` lets
+ * checkpoint bytes cross as Uint8Array (structured clone) instead of a JSON array of numbers.
+ */
+export function nodeEngineLauncher(options: { workerPath?: string; forwardStderr?: boolean } = {}): EngineLauncher {
+  const workerPath = options.workerPath ?? WORKER_SOURCE;
+  return () => {
+    const child = fork(workerPath, [], {
+      execArgv: ['--import', 'tsx'],
+      serialization: 'advanced',
+      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    });
+    const stderr = new TextTail();
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (chunk: string) => {
+      stderr.push(chunk);
+      if (options.forwardStderr) process.stderr.write(chunk);
+    });
+    let failure: string | undefined;
+    const exitListeners: ((exit: ChannelExit) => void)[] = [];
+    let exited: ChannelExit | null = null;
+    const finish = (exit: ChannelExit) => {
+      if (exited) return;
+      exited = exit;
+      for (const listener of exitListeners) listener(exit);
+    };
+    // 'error' covers a fork that failed and a send on a closed channel; the exit that follows reports it.
+    child.on('error', (error) => {
+      failure ??= error.message;
+      if (child.pid === undefined) finish({ code: null, signal: null, failure: `Could not start the engine process: ${error.message}` });
+    });
+    // 'close' (not 'exit') so stderr has been read to its end.
+    child.on('close', (code, signal) => finish({ code, signal, failure, stderrTail: stderr.lastLines() }));
+    return {
+      pid: child.pid,
+      post(message) {
+        if (!child.connected) return false;
+        try {
+          return child.send(message, (error) => {
+            if (error) failure ??= error.message;
+          });
+        } catch {
+          return false;
+        }
+      },
+      onMessage(listener) {
+        child.on('message', (message) => listener(message as EngineMessage));
+      },
+      onExit(listener) {
+        if (exited) listener(exited);
+        else exitListeners.push(listener);
+      },
+      kill() {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      },
+    };
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * Where the database lives. One default for the app, `serve` and the CLI so they share runs:
+ * $XDG_DATA_HOME/recurrent-workbench/workbench.db, else ~/.local/share/recurrent-workbench/workbench.db.
+ * On macOS and Windows (no XDG convention) the Electron app's userData folder is used when given.
+ */
+import { homedir } from 'node:os';
+import path from 'node:path';
+
+export const DATABASE_FILE_NAME = 'workbench.db';
+export const DATA_FOLDER_NAME = 'recurrent-workbench';
+
+export interface DatabasePathOptions {
+  /** The `--db` flag, highest precedence. */
+  flag?: string;
+  /** The environment to read RW_DB and XDG_DATA_HOME from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** Electron's app.getPath('userData'). */
+  electronUserData?: string;
+  /** For tests: the platform and home folder (default the real ones). */
+  platform?: NodeJS.Platform;
+  home?: string;
+}
+
+/** The absolute database path: --db, then RW_DB, then the per-user default. */
+export function resolveDatabasePath(options: DatabasePathOptions = {}): string {
+  const env = options.env ?? process.env;
+  const home = options.home ?? homedir();
+  const platform = options.platform ?? process.platform;
+  const explicit = nonEmpty(options.flag) ?? nonEmpty(env.RW_DB);
+  if (explicit) return path.resolve(expandHome(explicit, home));
+  const xdg = nonEmpty(env.XDG_DATA_HOME);
+  // The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
+  if (xdg && path.isAbsolute(xdg)) return path.join(xdg, DATA_FOLDER_NAME, DATABASE_FILE_NAME);
+  if (platform !== 'linux' && options.electronUserData) return path.join(options.electronUserData, DATABASE_FILE_NAME);
+  return path.join(home, '.local', 'share', DATA_FOLDER_NAME, DATABASE_FILE_NAME);
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value !== undefined && value.trim() !== '' ? value : undefined;
+}
+
+function expandHome(file: string, home: string): string {
+  return file === '~' || file.startsWith('~/') ? path.join(home, file.slice(1)) : file;
+}

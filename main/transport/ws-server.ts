@@ -1,0 +1,252 @@
+/**
+ * The browser host: WorkbenchApi over a WebSocket, plus the built renderer as static files, on
+ * 127.0.0.1 only. Anything on this machine can reach a loopback port (another user, a web page doing
+ * DNS rebinding), so every request must carry the per-start token (in the URL, or the HttpOnly cookie
+ * set on the first tokened page load), the Host header must name this server, and an Origin, when a
+ * browser sends one, must be this server's own.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { ApiError, type ApiMethod, type WorkbenchApi } from '../api/contract.ts';
+import { validateCall } from '../api/schemas.ts';
+import { decodeFrame, encodeFrame, type ServerFrame } from '../api/wire.ts';
+
+const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const DEFAULT_RENDERER_DIR = path.join(REPO_ROOT, 'dist', 'renderer');
+/** The path the renderer's WebSocket connects to. */
+export const WS_PATH = '/ws';
+/** Checkpoints travel inside frames; generous, but bounded. */
+const MAX_FRAME_BYTES = 512 * 1024 * 1024;
+
+export interface BrowserHostOptions {
+  api: WorkbenchApi;
+  /** 0 (the default) = any free port. */
+  port?: number;
+  rendererDir?: string;
+}
+
+export interface BrowserHost {
+  /** `http://127.0.0.1:PORT/?token=T` — the one line `serve` prints. */
+  readonly url: string;
+  readonly port: number;
+  readonly token: string;
+  close(): Promise<void>;
+}
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff': 'font/woff',
+  '.woff2': 'font/woff2',
+  '.ttf': 'font/ttf',
+  '.txt': 'text/plain; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+};
+
+/** The page's CSP: nothing remote, no eval (WebAssembly compilation allowed), sockets only to this host. */
+export function contentSecurityPolicy(port: number): string {
+  return [
+    "default-src 'self'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    // CodeMirror and KaTeX set styles from script.
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "font-src 'self' data:",
+    `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+export async function startBrowserHost(options: BrowserHostOptions): Promise<BrowserHost> {
+  const { api } = options;
+  const rendererDir = path.resolve(options.rendererDir ?? DEFAULT_RENDERER_DIR);
+  const token = randomBytes(24).toString('base64url');
+  const server = createServer();
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('The server has no TCP address.');
+  const port = address.port;
+  const cookieName = `rnnwb_${port}`;
+  const csp = contentSecurityPolicy(port);
+
+  /** Why a request is refused, or null when it may go on. */
+  function refusal(request: IncomingMessage): string | null {
+    const host = request.headers.host;
+    if (host !== `127.0.0.1:${port}` && host !== `localhost:${port}`) return 'Wrong Host header.';
+    const origin = request.headers.origin;
+    if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) {
+      return 'Wrong Origin.';
+    }
+    if (!tokenMatches(queryToken(request)) && !tokenMatches(cookieToken(request, cookieName))) {
+      return 'Missing or wrong token: open the address `serve` printed.';
+    }
+    return null;
+  }
+
+  function tokenMatches(candidate: string | null): boolean {
+    if (candidate === null) return false;
+    const a = Buffer.from(candidate);
+    const b = Buffer.from(token);
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    const refused = refusal(request);
+    if (refused) return sendText(response, 403, `Forbidden. ${refused}\n`);
+    if (request.method !== 'GET' && request.method !== 'HEAD') return sendText(response, 405, 'Method not allowed.\n');
+    // The first tokened load leaves a cookie so the page's own assets (which carry no token) load.
+    if (tokenMatches(queryToken(request))) {
+      response.setHeader('Set-Cookie', `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`);
+    }
+    serveStatic(request, response, rendererDir, csp).catch(() => sendText(response, 500, 'Could not read the file.\n'));
+  });
+
+  server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refused = refusal(request);
+    const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+    if (refused || pathname !== WS_PATH) {
+      socket.end(`HTTP/1.1 ${refused ? '403 Forbidden' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      socket.destroy();
+      return;
+    }
+    sockets.handleUpgrade(request, socket, head, (client) => serveClient(client, api));
+  });
+
+  // Run events go to every connected page.
+  const unsubscribe = api.onRunEvent((event) => {
+    const text = encodeFrame({ kind: 'event', event });
+    for (const client of sockets.clients) if (client.readyState === client.OPEN) client.send(text);
+  });
+
+  return {
+    url: `http://127.0.0.1:${port}/?token=${token}`,
+    port,
+    token,
+    async close() {
+      unsubscribe();
+      for (const client of sockets.clients) client.terminate();
+      await new Promise<void>((resolve) => sockets.close(() => resolve()));
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** One page's socket: each call frame is validated, run, and answered with a result or an error frame. */
+function serveClient(client: WebSocket, api: WorkbenchApi): void {
+  client.on('message', async (data, isBinary) => {
+    let id = -1;
+    let reply: ServerFrame;
+    try {
+      if (isBinary) throw new ApiError('Frames must be JSON text.', 'bad-input');
+      const frame = parseCallFrame(String(data));
+      id = frame.id;
+      const args = validateCall(frame.method, frame.args);
+      const method = api[frame.method as ApiMethod] as (...a: unknown[]) => Promise<unknown>;
+      const value = await method.apply(api, args);
+      reply = { kind: 'result', id, value: value ?? null };
+    } catch (error) {
+      reply = errorFrame(id, error);
+    }
+    if (client.readyState === client.OPEN) client.send(encodeFrame(reply));
+  });
+}
+
+function parseCallFrame(text: string): { id: number; method: unknown; args: unknown } {
+  let frame: unknown;
+  try {
+    frame = decodeFrame(text);
+  } catch {
+    throw new ApiError('The frame is not valid JSON.', 'bad-input');
+  }
+  if (!frame || typeof frame !== 'object') throw new ApiError('The frame must be an object.', 'bad-input');
+  const { kind, id, method, args } = frame as Record<string, unknown>;
+  if (kind !== 'call') throw new ApiError(`Unknown frame kind ${JSON.stringify(kind)}; expected "call".`, 'bad-input');
+  if (typeof id !== 'number' || !Number.isInteger(id)) throw new ApiError('The frame needs a whole-number "id".', 'bad-input');
+  return { id, method, args };
+}
+
+function errorFrame(id: number, error: unknown): ServerFrame {
+  if (error instanceof ApiError) return { kind: 'error', id, message: error.message, code: error.code };
+  // Not a stack trace: the message alone, which the service writes for a person.
+  const message = error instanceof Error ? error.message : String(error);
+  return { kind: 'error', id, message: message || 'Something went wrong in the workbench.', code: 'internal' };
+}
+
+function queryToken(request: IncomingMessage): string | null {
+  return new URL(request.url ?? '/', 'http://localhost').searchParams.get('token');
+}
+
+function cookieToken(request: IncomingMessage, name: string): string | null {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const [key, ...rest] = part.trim().split('=');
+    if (key === name) return rest.join('=');
+  }
+  return null;
+}
+
+async function serveStatic(request: IncomingMessage, response: ServerResponse, rendererDir: string, csp: string): Promise<void> {
+  const pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
+  const relative = pathname === '/' ? 'index.html' : pathname.replace(/^\/+/, '');
+  const file = path.resolve(rendererDir, relative);
+  if (file !== rendererDir && !file.startsWith(rendererDir + path.sep)) return sendText(response, 404, 'Not found.\n');
+
+  const info = await stat(file).catch(() => null);
+  if (!info?.isFile()) {
+    if (relative === 'index.html') return sendBuildHint(response, csp);
+    return sendText(response, 404, 'Not found.\n');
+  }
+  const body = await readFile(file);
+  response.writeHead(200, {
+    'Content-Type': CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Length': body.length,
+    'Content-Security-Policy': csp,
+    'X-Content-Type-Options': 'nosniff',
+    // The page's address carries the token; never send it elsewhere.
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': relative === 'index.html' ? 'no-store' : 'no-cache',
+  });
+  response.end(request.method === 'HEAD' ? undefined : body);
+}
+
+function sendBuildHint(response: ServerResponse, csp: string): void {
+  const body =
+    '<!doctype html><meta charset="utf-8"><title>Recurrent Workbench</title>' +
+    '<p>The user interface has not been built yet. Run <code>npm run build</code>, then reload this page.</p>\n';
+  response.writeHead(200, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Security-Policy': csp,
+    'Referrer-Policy': 'no-referrer',
+    'Cache-Control': 'no-store',
+  });
+  response.end(body);
+}
+
+function sendText(response: ServerResponse, status: number, text: string): void {
+  response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  response.end(text);
+}

@@ -1,0 +1,173 @@
+/**
+ * The Playground's state: the chosen checkpoint, next-character predictions that follow the text as it
+ * is typed (debounced; a newer answer always wins), generation, gate traces and .safetensors import.
+ * All inference runs in the host through the API, so typing never waits on the model.
+ */
+import type { CheckpointSummary, Id, PredictResult, TraceResult, VocabularySource } from '../../../main/api/contract.ts';
+import { api, messageOf } from './api.ts';
+import { workbench } from './workbench.svelte.ts';
+
+export class Playground {
+  runId = $state<Id | null>(null);
+  checkpointId = $state<Id | null>(null);
+  checkpoints = $state.raw<CheckpointSummary[]>([]);
+  /** The model's characters when known (from the run's corpus), to mark unknown ones as they are typed. */
+  vocabulary = $state.raw<Set<string> | null>(null);
+  text = $state('');
+  k = $state(10);
+  prediction = $state.raw<PredictResult | null>(null);
+  predictError = $state<string | null>(null);
+  predicting = $state(false);
+
+  length = $state(200);
+  temperature = $state(0.8);
+  topK = $state(0);
+  topP = $state(1);
+  seed = $state(1);
+  generated = $state<string | null>(null);
+  generateError = $state<string | null>(null);
+  generating = $state(false);
+
+  trace = $state.raw<TraceResult | null>(null);
+  traceError = $state<string | null>(null);
+  tracing = $state(false);
+  layer = $state(0);
+  unit = $state(0);
+
+  importError = $state<string | null>(null);
+  importing = $state(false);
+
+  #predictTimer = 0;
+  #predictSeq = 0;
+  #traceSeq = 0;
+
+  unknown = $derived.by((): string[] => {
+    const vocab = this.vocabulary;
+    if (!vocab) return [];
+    return [...new Set(Array.from(this.text).filter((ch) => !vocab.has(ch)))];
+  });
+
+  async selectRun(runId: Id | null): Promise<void> {
+    this.runId = runId;
+    this.checkpointId = null;
+    this.checkpoints = [];
+    this.vocabulary = null;
+    this.prediction = null;
+    this.trace = null;
+    this.generated = null;
+    if (runId === null) return;
+    try {
+      const [checkpoints, best] = await Promise.all([
+        api.listCheckpoints(runId),
+        api.resolveCheckpoint(String(runId)).catch(() => null),
+      ]);
+      if (this.runId !== runId) return;
+      this.checkpoints = checkpoints;
+      this.checkpointId = best?.id ?? checkpoints[checkpoints.length - 1]?.id ?? null;
+      const run = workbench.run(runId);
+      if (run?.corpusId != null) {
+        const stats = await api.corpusStats(run.corpusId, 1);
+        if (this.runId === runId) this.vocabulary = new Set(stats.frequencies.map((f) => f.char));
+      }
+      this.schedulePredict(0);
+    } catch (error) {
+      this.predictError = messageOf(error);
+    }
+  }
+
+  selectCheckpoint(id: Id): void {
+    this.checkpointId = id;
+    this.trace = null;
+    this.schedulePredict(0);
+  }
+
+  schedulePredict(delay = 120): void {
+    clearTimeout(this.#predictTimer);
+    this.#predictTimer = window.setTimeout(() => void this.#predict(), delay);
+  }
+
+  async #predict(): Promise<void> {
+    const checkpointId = this.checkpointId;
+    if (checkpointId === null || this.text.length === 0) {
+      this.prediction = null;
+      this.predictError = null;
+      return;
+    }
+    const seq = ++this.#predictSeq;
+    this.predicting = true;
+    try {
+      const result = await api.predict({ checkpointId, text: this.text, k: Number(this.k) });
+      if (seq !== this.#predictSeq) return;
+      this.prediction = result;
+      this.predictError = null;
+    } catch (error) {
+      if (seq !== this.#predictSeq) return;
+      this.prediction = null;
+      this.predictError = messageOf(error);
+    } finally {
+      if (seq === this.#predictSeq) this.predicting = false;
+    }
+  }
+
+  async generate(): Promise<void> {
+    if (this.checkpointId === null) return;
+    this.generating = true;
+    this.generateError = null;
+    try {
+      const result = await api.generate({
+        checkpointId: this.checkpointId,
+        prime: this.text,
+        length: Number(this.length),
+        temperature: Number(this.temperature),
+        ...(Number(this.topK) > 0 ? { topK: Number(this.topK) } : {}),
+        ...(Number(this.topP) < 1 ? { topP: Number(this.topP) } : {}),
+        seed: Number(this.seed),
+      });
+      this.generated = result.text;
+    } catch (error) {
+      this.generated = null;
+      this.generateError = messageOf(error);
+    } finally {
+      this.generating = false;
+    }
+  }
+
+  async runTrace(): Promise<void> {
+    if (this.checkpointId === null || this.text.length === 0) return;
+    const seq = ++this.#traceSeq;
+    this.tracing = true;
+    this.traceError = null;
+    try {
+      const result = await api.trace({ checkpointId: this.checkpointId, text: this.text });
+      if (seq !== this.#traceSeq) return;
+      this.trace = result;
+      this.layer = Math.min(this.layer, result.layers.length - 1);
+      const H = result.layers[0] ? Object.values(result.layers[0].gates)[0]?.[0]?.length ?? 0 : 0;
+      this.unit = Math.min(this.unit, Math.max(0, H - 1));
+    } catch (error) {
+      if (seq !== this.#traceSeq) return;
+      this.trace = null;
+      this.traceError = messageOf(error);
+    } finally {
+      if (seq === this.#traceSeq) this.tracing = false;
+    }
+  }
+
+  async importFile(file: File, vocab: VocabularySource | undefined): Promise<void> {
+    this.importing = true;
+    this.importError = null;
+    try {
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const run = await api.importCheckpoint({ name: file.name.replace(/\.safetensors$/i, ''), bytes, ...(vocab ? { vocab } : {}) });
+      await workbench.refreshRuns();
+      await this.selectRun(run.id);
+    } catch (error) {
+      this.importError = messageOf(error);
+    } finally {
+      this.importing = false;
+    }
+  }
+}
+
+/** Kept for the session: switching views keeps the checkpoint and the text. */
+export const playground = new Playground();

@@ -1,0 +1,347 @@
+// The WebAssembly kernels against the plain TypeScript references (llm.c-style: every fast kernel is
+// checked against the CPU code of the same function with |a - b| <= atol + rtol·|ref|), and the
+// thread-count bit-identity the engine promises.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { referenceKernels } from '../../engine/kernels/reference.ts';
+import { fusedReference } from '../../engine/kernels/fused.ts';
+import { createWasmKernels, relaxedSimdSupported, type WasmKernels } from '../../engine/kernels/wasm/index.ts';
+import { Rng } from '../../engine/core/rng.ts';
+
+const rng = new Rng(1234);
+
+function fill(a: Float32Array, scale = 1): Float32Array {
+  for (let i = 0; i < a.length; i++) a[i] = (rng.uniform() * 2 - 1) * scale;
+  return a;
+}
+
+/** A random array of `n` values inside the kernels' memory (or a plain one when `k` is null). */
+function randomIn(k: WasmKernels | null, n: number, scale = 1): Float32Array {
+  return fill(k ? k.alloc(n) : new Float32Array(n), scale);
+}
+
+function copyIn(k: WasmKernels | null, src: Float32Array): Float32Array {
+  const a = k ? k.alloc(src.length) : new Float32Array(src.length);
+  a.set(src);
+  return a;
+}
+
+function expectClose(got: Float32Array, want: Float32Array, atol: number, rtol: number, what: string): void {
+  expect(got.length).toBe(want.length);
+  let worst = 0;
+  let at = -1;
+  for (let i = 0; i < want.length; i++) {
+    const excess = Math.abs(got[i] - want[i]) - (atol + rtol * Math.abs(want[i]));
+    if (!(excess <= worst)) {
+      worst = excess;
+      at = i;
+    }
+    if (Number.isNaN(got[i]) !== Number.isNaN(want[i])) {
+      at = i;
+      worst = Infinity;
+    }
+  }
+  if (at >= 0) expect.fail(`${what}: element ${at} is ${got[at]}, reference ${want[at]} (beyond tolerance by ${worst})`);
+}
+
+function bitsEqual(a: Float32Array, b: Float32Array): boolean {
+  const x = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  const y = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+// M, N, K: odd sizes, 1×1, multiples and non-multiples of the 4×8 / 2×4 tiles
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1], [1, 7, 3], [2, 4, 4], [3, 5, 7], [4, 8, 16], [5, 9, 13], [7, 33, 17],
+  [13, 17, 9], [16, 24, 32], [33, 70, 19], [92, 256, 64], [6, 40, 257],
+];
+
+describe.each(['wasm-simd', 'wasm-relaxed-simd'])('%s kernels', (name) => {
+  let k: WasmKernels | null = null;
+  let skip = false;
+
+  beforeAll(async () => {
+    const relaxed = name === 'wasm-relaxed-simd';
+    if (relaxed && !(await relaxedSimdSupported())) {
+      skip = true;
+      return;
+    }
+    k = await createWasmKernels({ threads: 1, relaxed });
+  });
+  afterAll(() => k?.dispose());
+
+  it('reports its path', () => {
+    if (skip) return;
+    expect(k!.path).toBe(name);
+  });
+
+  it('alloc hands out zero-filled views that stay valid as the memory grows', () => {
+    if (skip) return;
+    const a = k!.alloc(10);
+    a.fill(3);
+    const big = k!.alloc(3 * 2 ** 20); // 12 MiB: forces growth past the initial pages
+    expect(big.every((v) => v === 0)).toBe(true);
+    expect(a[9]).toBe(3);
+    a[0] = 5;
+    expect(a[0]).toBe(5);
+  });
+
+  for (const [M, N, K] of SHAPES) {
+    for (const accumulate of [false, true]) {
+      it(`matmulABt ${M}×${N}×${K} accumulate=${accumulate}, with and without bias, offsets`, () => {
+        if (skip) return;
+        for (const withBias of [false, true]) {
+          const off = 3;
+          const a = randomIn(k, M * K + off);
+          const w = randomIn(k, N * K + 2 * off);
+          const bias = withBias ? randomIn(k, N + off) : null;
+          const out = randomIn(k, M * N + off);
+          const want = Float32Array.from(out);
+          referenceKernels.matmulABt(want, off, a, off, w, 2 * off, bias, off, M, N, K, accumulate);
+          k!.matmulABt(out, off, a, off, w, 2 * off, bias, off, M, N, K, accumulate);
+          expectClose(out, want, 1e-5 * Math.sqrt(K) + 1e-6, 1e-5, `matmulABt ${M}×${N}×${K}`);
+        }
+      });
+
+      it(`matmulAB ${M}×${N}×${K} accumulate=${accumulate}, offsets`, () => {
+        if (skip) return;
+        const off = 5;
+        const a = randomIn(k, M * N + off);
+        const w = randomIn(k, N * K + off);
+        const out = randomIn(k, M * K + 2 * off);
+        const want = Float32Array.from(out);
+        referenceKernels.matmulAB(want, 2 * off, a, off, w, off, M, N, K, accumulate);
+        k!.matmulAB(out, 2 * off, a, off, w, off, M, N, K, accumulate);
+        expectClose(out, want, 1e-5 * Math.sqrt(N) + 1e-6, 1e-5, `matmulAB ${M}×${N}×${K}`);
+      });
+
+      it(`matmulAtB ${M}×${N}×${K} accumulate=${accumulate}, offsets`, () => {
+        if (skip) return;
+        const off = 1;
+        const a = randomIn(k, M * N + off);
+        const b = randomIn(k, M * K + 3 * off);
+        const out = randomIn(k, N * K + off);
+        const want = Float32Array.from(out);
+        referenceKernels.matmulAtB(want, off, a, off, b, 3 * off, M, N, K, accumulate);
+        k!.matmulAtB(out, off, a, off, b, 3 * off, M, N, K, accumulate);
+        expectClose(out, want, 1e-5 * Math.sqrt(M) + 1e-6, 1e-5, `matmulAtB ${M}×${N}×${K}`);
+      });
+    }
+
+    it(`sumRows ${M}×${N}`, () => {
+      if (skip) return;
+      const a = randomIn(k, M * N + 2);
+      const out = randomIn(k, N + 1);
+      const want = Float32Array.from(out);
+      referenceKernels.sumRows(want, 1, a, 2, M, N);
+      k!.sumRows(out, 1, a, 2, M, N);
+      expectClose(out, want, 1e-5 * Math.sqrt(M) + 1e-6, 1e-5, `sumRows ${M}×${N}`);
+    });
+  }
+
+  it('accepts arrays outside its memory (copied in and out)', () => {
+    if (skip) return;
+    const [M, N, K] = [9, 13, 11];
+    const a = randomIn(null, M * K);
+    const w = randomIn(null, N * K);
+    const bias = randomIn(null, N);
+    const out = randomIn(null, M * N);
+    const want = Float32Array.from(out);
+    referenceKernels.matmulABt(want, 0, a, 0, w, 0, bias, 0, M, N, K, true);
+    k!.matmulABt(out, 0, a, 0, w, 0, bias, 0, M, N, K, true);
+    expectClose(out, want, 1e-5, 1e-5, 'matmulABt on plain arrays');
+    const out2 = randomIn(null, M * K);
+    const want2 = Float32Array.from(out2);
+    referenceKernels.matmulAB(want2, 0, out, 0, w, 0, M, N, K, false);
+    k!.matmulAB(out2, 0, out, 0, w, 0, M, N, K, false);
+    expectClose(out2, want2, 1e-4, 1e-5, 'matmulAB on plain arrays');
+  });
+
+  // ---- fused operations, on a (B, T, ·) batch_first layout at step t (strided rows) and on odd H
+
+  for (const H of [5, 8, 13]) {
+    const B = 3, T = 4, t = 2;
+    const stride = T * H;
+
+    it(`lstmCellForward / lstmCellBackward, H=${H}`, () => {
+      if (skip) return;
+      const G = 4 * H;
+      const make = (n: number, s = 1) => fill(new Float32Array(n), s);
+      const src = {
+        gates: make(B * T * G, 2), hh: make(B * G, 2), c: make(B * H), h: make(B * H),
+        cells: make(B * T * H), out: make(B * T * H), hPrev: make(B * T * H),
+      };
+      const ours = Object.fromEntries(Object.entries(src).map(([n, v]) => [n, copyIn(k, v)])) as typeof src;
+      const ref = Object.fromEntries(Object.entries(src).map(([n, v]) => [n, Float32Array.from(v)])) as typeof src;
+      for (const [x, kk] of [[ours, k!], [ref, fusedReference]] as const) {
+        kk.lstmCellForward(x.gates, t * G, T * G, x.hh, 0, x.c, 0, x.h, 0, x.cells, t * H, x.out, t * H, x.hPrev, t * H, stride, B, H);
+      }
+      for (const n of Object.keys(src) as (keyof typeof src)[]) expectClose(ours[n], ref[n], 2e-6, 2e-6, `lstm forward ${n}`);
+
+      const bsrc = { dGates: make(B * T * G), dGatesStep: make(B * G), dh: make(B * H), dc: make(B * H), dout: make(B * T * H) };
+      const bo = Object.fromEntries(Object.entries(bsrc).map(([n, v]) => [n, copyIn(k, v)])) as typeof bsrc;
+      const br = Object.fromEntries(Object.entries(bsrc).map(([n, v]) => [n, Float32Array.from(v)])) as typeof bsrc;
+      for (const withPrev of [true, false]) {
+        k!.lstmCellBackward(bo.dGates, t * G, T * G, bo.dGatesStep, 0, bo.dh, 0, bo.dc, 0, ours.gates, t * G,
+          ours.cells, t * H, withPrev ? ours.cells : null, (t - 1) * H, bo.dout, t * H, stride, B, H);
+        fusedReference.lstmCellBackward(br.dGates, t * G, T * G, br.dGatesStep, 0, br.dh, 0, br.dc, 0, ref.gates, t * G,
+          ref.cells, t * H, withPrev ? ref.cells : null, (t - 1) * H, br.dout, t * H, stride, B, H);
+        for (const n of Object.keys(bsrc) as (keyof typeof bsrc)[]) expectClose(bo[n], br[n], 1e-5, 1e-5, `lstm backward ${n}`);
+      }
+    });
+
+    it(`gruCellForward / gruCellBackward, H=${H}`, () => {
+      if (skip) return;
+      const G = 3 * H;
+      const make = (n: number, s = 1) => fill(new Float32Array(n), s);
+      const src = { gates: make(B * T * G, 2), hh: make(B * G, 2), h: make(B * H), hn: make(B * T * H), out: make(B * T * H), hPrev: make(B * T * H) };
+      const ours = Object.fromEntries(Object.entries(src).map(([n, v]) => [n, copyIn(k, v)])) as typeof src;
+      const ref = Object.fromEntries(Object.entries(src).map(([n, v]) => [n, Float32Array.from(v)])) as typeof src;
+      for (const [x, kk] of [[ours, k!], [ref, fusedReference]] as const) {
+        kk.gruCellForward(x.gates, t * G, T * G, x.hh, 0, x.h, 0, x.hn, t * H, x.out, t * H, x.hPrev, t * H, stride, B, H);
+      }
+      for (const n of Object.keys(src) as (keyof typeof src)[]) expectClose(ours[n], ref[n], 2e-6, 2e-6, `gru forward ${n}`);
+
+      const bsrc = { dI: make(B * T * G), dH: make(B * T * G), dStep: make(B * G), dh: make(B * H), dout: make(B * T * H) };
+      const bo = Object.fromEntries(Object.entries(bsrc).map(([n, v]) => [n, copyIn(k, v)])) as typeof bsrc;
+      const br = Object.fromEntries(Object.entries(bsrc).map(([n, v]) => [n, Float32Array.from(v)])) as typeof bsrc;
+      for (const [x, y, kk] of [[bo, ours, k!], [br, ref, fusedReference]] as const) {
+        kk.gruCellBackward(x.dI, t * G, x.dH, t * G, T * G, x.dStep, 0, x.dh, 0, y.gates, t * G, y.hn, t * H, y.hPrev, t * H, x.dout, t * H, stride, B, H);
+      }
+      for (const n of Object.keys(bsrc) as (keyof typeof bsrc)[]) expectClose(bo[n], br[n], 1e-5, 1e-5, `gru backward ${n}`);
+    });
+
+    it(`rnnCellForward / rnnCellBackward, H=${H}`, () => {
+      if (skip) return;
+      const make = (n: number, s = 1) => fill(new Float32Array(n), s);
+      const src = { out: make(B * T * H, 2), hh: make(B * H, 2), h: make(B * H), hPrev: make(B * T * H) };
+      const ours = Object.fromEntries(Object.entries(src).map(([n, v]) => [n, copyIn(k, v)])) as typeof src;
+      const ref = Object.fromEntries(Object.entries(src).map(([n, v]) => [n, Float32Array.from(v)])) as typeof src;
+      for (const [x, kk] of [[ours, k!], [ref, fusedReference]] as const) {
+        kk.rnnCellForward(x.out, t * H, x.hh, 0, x.h, 0, x.hPrev, t * H, stride, B, H);
+      }
+      for (const n of Object.keys(src) as (keyof typeof src)[]) expectClose(ours[n], ref[n], 2e-6, 2e-6, `rnn forward ${n}`);
+      const bsrc = { dPre: make(B * T * H), dStep: make(B * H), dh: make(B * H), dout: make(B * T * H) };
+      const bo = Object.fromEntries(Object.entries(bsrc).map(([n, v]) => [n, copyIn(k, v)])) as typeof bsrc;
+      const br = Object.fromEntries(Object.entries(bsrc).map(([n, v]) => [n, Float32Array.from(v)])) as typeof bsrc;
+      for (const [x, y, kk] of [[bo, ours, k!], [br, ref, fusedReference]] as const) {
+        kk.rnnCellBackward(x.dPre, t * H, x.dStep, 0, x.dh, 0, y.out, t * H, x.dout, t * H, stride, B, H);
+      }
+      for (const n of Object.keys(bsrc) as (keyof typeof bsrc)[]) expectClose(bo[n], br[n], 1e-5, 1e-5, `rnn backward ${n}`);
+    });
+  }
+
+  for (const V of [1, 3, 7, 65]) {
+    it(`crossEntropyForward / crossEntropyBackward, V=${V}`, () => {
+      if (skip) return;
+      const N = 11;
+      const logits = fill(new Float32Array(N * V + 2), 5);
+      const targets = new Int32Array(N + 1);
+      for (let n = 0; n <= N; n++) targets[n] = rng.int(V);
+      targets[1] = 0;
+      const ours = { probs: k!.alloc(N * V + 2), dl: copyIn(k, fill(new Float32Array(N * V + 2))), logits: copyIn(k, logits) };
+      const ref = { probs: new Float32Array(N * V + 2), dl: Float32Array.from(ours.dl), logits };
+      const got = k!.crossEntropyForward(ours.probs, 2, ours.logits, 2, targets, 1, N, V);
+      const want = fusedReference.crossEntropyForward(ref.probs, 2, ref.logits, 2, targets, 1, N, V);
+      expect(Math.abs(got.loss - want.loss)).toBeLessThanOrEqual(1e-5 + 1e-5 * Math.abs(want.loss));
+      expect(got.correct).toBe(want.correct);
+      expectClose(ours.probs, ref.probs, 1e-6, 1e-5, 'softmax');
+      k!.crossEntropyBackward(ours.dl, 2, ours.probs, 2, targets, 1, N, V);
+      fusedReference.crossEntropyBackward(ref.dl, 2, ref.probs, 2, targets, 1, N, V);
+      expectClose(ours.dl, ref.dl, 1e-6, 1e-5, 'dlogits');
+    });
+  }
+
+  it('crossEntropyForward rejects a target outside the vocabulary', () => {
+    if (skip) return;
+    const logits = k!.alloc(6);
+    expect(() => k!.crossEntropyForward(k!.alloc(6), 0, logits, 0, new Int32Array([1, 3]), 0, 2, 3)).toThrow(/outside the vocabulary/);
+  });
+
+  for (const weightDecay of [0, 0.01]) {
+    it(`adamStep matches torch.optim.Adam's formula over several steps (weight decay ${weightDecay})`, () => {
+      if (skip) return;
+      const n = 37, off = 2;
+      const p0 = fill(new Float32Array(n + off));
+      const ours = { p: copyIn(k, p0), g: k!.alloc(n + off), m: k!.alloc(n + off), v: k!.alloc(n + off) };
+      const ref = { p: Float32Array.from(p0), g: new Float32Array(n + off), m: new Float32Array(n + off), v: new Float32Array(n + off) };
+      for (let step = 1; step <= 5; step++) {
+        fill(ref.g);
+        ours.g.set(ref.g);
+        k!.adamStep(ours.p, ours.g, ours.m, ours.v, off, n, 0.01, 0.9, 0.999, 1e-8, weightDecay, step);
+        fusedReference.adamStep(ref.p, ref.g, ref.m, ref.v, off, n, 0.01, 0.9, 0.999, 1e-8, weightDecay, step);
+      }
+      expectClose(ours.p, ref.p, 1e-6, 1e-5, 'adam params');
+      expectClose(ours.m, ref.m, 1e-6, 1e-5, 'adam exp_avg');
+      expectClose(ours.v, ref.v, 1e-7, 1e-5, 'adam exp_avg_sq');
+    });
+  }
+});
+
+describe('threads', () => {
+  // shapes above the threading threshold, split by rows and (small row counts) by columns
+  const SHAPES_T: [number, number, number][] = [[64, 300, 41], [6, 1027, 70], [92, 256, 64], [37, 5, 3001], [3, 517, 333]];
+
+  it('give bit-identical results for 1 and 2 threads, both SIMD variants', async () => {
+    for (const relaxed of [false, true]) {
+      if (relaxed && !(await relaxedSimdSupported())) continue;
+      const one = await createWasmKernels({ threads: 1, relaxed });
+      const two = await createWasmKernels({ threads: 2, relaxed });
+      try {
+        expect(two.threads).toBe(2);
+        for (const [M, N, K] of SHAPES_T) {
+          const a = fill(new Float32Array(Math.max(M * K, M * N)));
+          const w = fill(new Float32Array(Math.max(N * K, M * K)));
+          const bias = fill(new Float32Array(N));
+          const init = fill(new Float32Array(Math.max(M * N, M * K, N * K)));
+          const results: Float32Array[][] = [];
+          for (const kk of [one, two]) {
+            const A = copyIn(kk, a), W = copyIn(kk, w), Bi = copyIn(kk, bias);
+            const o1 = copyIn(kk, init), o2 = copyIn(kk, init), o3 = copyIn(kk, init);
+            kk.matmulABt(o1, 0, A, 0, W, 0, Bi, 0, M, N, K, true);
+            kk.matmulAB(o2, 0, A, 0, W, 0, M, N, K, true);
+            kk.matmulAtB(o3, 0, A, 0, W, 0, M, N, K, true);
+            results.push([o1, o2, o3]);
+          }
+          for (let i = 0; i < 3; i++) {
+            expect(bitsEqual(results[0][i], results[1][i]), `${['ABt', 'AB', 'AtB'][i]} ${M}×${N}×${K} relaxed=${relaxed}`).toBe(true);
+          }
+          // and the threaded result is right, not only repeatable
+          const want = Float32Array.from(init);
+          referenceKernels.matmulABt(want, 0, a, 0, w, 0, bias, 0, M, N, K, true);
+          expectClose(results[1][0], want, 1e-5 * Math.sqrt(K) + 1e-6, 1e-5, `threaded ABt ${M}×${N}×${K}`);
+        }
+      } finally {
+        one.dispose();
+        two.dispose();
+      }
+    }
+  });
+
+  it('keep working on one thread after dispose', async () => {
+    const k = await createWasmKernels({ threads: 2 });
+    k.dispose();
+    expect(k.threads).toBe(1);
+    const [M, N, K] = [64, 300, 41];
+    const a = randomIn(k, M * K), w = randomIn(k, N * K), out = k.alloc(M * N);
+    const want = new Float32Array(M * N);
+    referenceKernels.matmulABt(want, 0, a, 0, w, 0, null, 0, M, N, K, false);
+    k.matmulABt(out, 0, a, 0, w, 0, null, 0, M, N, K, false);
+    expectClose(out, want, 1e-4, 1e-5, 'after dispose');
+  });
+
+  it('load from injected bytes (the renderer fetches them by URL)', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const files: string[] = [];
+    const k = await createWasmKernels({
+      relaxed: false,
+      loadBytes: async (file) => {
+        files.push(file);
+        return new Uint8Array(await readFile(new URL(`../../engine/kernels/wasm/build/${file}`, import.meta.url)));
+      },
+    });
+    expect(files).toEqual(['kernels-simd.wasm']);
+    expect(k.path).toBe('wasm-simd');
+    k.dispose();
+  });
+});

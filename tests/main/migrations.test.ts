@@ -1,0 +1,167 @@
+// Migrations on real files: a fresh database reaches the latest schema, an older one upgrades in one
+// transaction, and a database from a newer version is refused without being touched.
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LATEST_VERSION, MIGRATIONS, openDatabase, schemaVersion, StorageError, Storage } from '../../main/storage/index.ts';
+import { migration001 } from '../../main/storage/migrations/001-initial.ts';
+import type { Migration } from '../../main/storage/migrations/index.ts';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'rw-migrations-'));
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const EXPECTED_TABLES = ['checkpoints', 'corpora', 'metrics', 'runs', 'samples', 'sweeps', 'vocabularies'];
+
+function tablesOf(db: BetterSqlite3.Database): { name: string; strict: number }[] {
+  return db.prepare(`SELECT name, strict FROM pragma_table_list WHERE schema = 'main' AND type = 'table'
+    AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string; strict: number }[];
+}
+
+const sha = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
+
+describe('the migration registry', () => {
+  it('is ordered by version, one step at a time, ending at LATEST_VERSION', () => {
+    expect(MIGRATIONS.map((m) => m.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
+    expect(LATEST_VERSION).toBe(MIGRATIONS.length);
+  });
+});
+
+describe('001-initial', () => {
+  it('brings a fresh file to version 1 with every table STRICT, WAL and foreign keys on', () => {
+    const file = path.join(dir, 'nested', 'folder', 'fresh.db');
+    const db = openDatabase({ path: file, migrations: [migration001] });
+    try {
+      expect(schemaVersion(db)).toBe(1);
+      const tables = tablesOf(db);
+      expect(tables.map((t) => t.name)).toEqual(EXPECTED_TABLES);
+      for (const table of tables) expect(table.strict, `${table.name} is STRICT`).toBe(1);
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
+      const indexes = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'metrics'`).all() as { name: string }[];
+      expect(indexes.map((i) => i.name)).toContain('metrics_run_step');
+      const metricColumns = (db.prepare('SELECT name FROM pragma_table_info(?)').all('metrics') as { name: string }[]).map((c) => c.name);
+      expect(metricColumns).toEqual(expect.arrayContaining([
+        'run_id', 'step', 'epoch', 'train_loss', 'train_loss_avg', 'val_loss', 'bits_per_char', 'val_bits_per_char',
+        'accuracy', 'val_accuracy', 'grad_norm', 'lr', 'chars_per_sec', 'elapsed_ms', 'wall_time',
+      ]));
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('enforces its constraints: run status, checkpoint kind, STRICT types, JSON columns', () => {
+    const db = openDatabase({ path: path.join(dir, 'checks.db'), migrations: [migration001] });
+    try {
+      db.prepare(`INSERT INTO vocabularies (chars, sha256, size, created_at) VALUES ('["a"]', 'x', 1, 'now')`).run();
+      const insertRun = db.prepare(`INSERT INTO runs (name, vocabulary_id, hyper, status, reproduction, created_at)
+        VALUES (?, 1, '{}', ?, '{}', 'now')`);
+      expect(() => insertRun.run('ok', 'queued')).not.toThrow();
+      expect(() => insertRun.run('bad-status', 'sleeping')).toThrow(/CHECK/);
+      expect(() => db.prepare(`INSERT INTO runs (name, vocabulary_id, hyper, reproduction, created_at)
+        VALUES ('bad-json', 1, 'not json', '{}', 'now')`).run()).toThrow(/CHECK/);
+      expect(() => db.prepare(`INSERT INTO checkpoints (run_id, step, kind, bytes, size, created_at)
+        VALUES (1, 1, 'weekly', x'00', 1, 'now')`).run()).toThrow(/CHECK/);
+      expect(() => db.prepare(`INSERT INTO checkpoints (run_id, step, kind, bytes, size, created_at)
+        VALUES (1, 'ten', 'final', x'00', 1, 'now')`).run()).toThrow(/cannot store TEXT value in INTEGER column/);
+      expect(() => db.prepare(`INSERT INTO runs (name, vocabulary_id, hyper, reproduction, created_at)
+        VALUES ('no-vocab', 999, '{}', '{}', 'now')`).run()).toThrow(/FOREIGN KEY/);
+    } finally {
+      db.close();
+    }
+  });
+});
+
+describe('upgrading', () => {
+  // A stand-in for a future migration, to show an older database upgrades with its data intact.
+  const addNotes: Migration = {
+    version: 2,
+    name: 'run notes',
+    up(db) {
+      db.exec(`ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT ''`);
+    },
+  };
+
+  it('upgrades an older database in place and keeps its rows', () => {
+    const file = path.join(dir, 'old.db');
+    const old = Storage.open({ path: file, migrations: [migration001] });
+    const { corpus } = old.corpora.add({ name: 'kept', text: 'some text that stays' });
+    old.close();
+
+    const db = openDatabase({ path: file, migrations: [migration001, addNotes] });
+    try {
+      expect(schemaVersion(db)).toBe(2);
+      expect(db.prepare('SELECT name FROM corpora WHERE id = ?').get(corpus.id)).toEqual({ name: 'kept' });
+      expect((db.prepare('SELECT name FROM pragma_table_info(?)').all('runs') as { name: string }[]).map((c) => c.name)).toContain('notes');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('runs every pending migration in one transaction: a failing one leaves the file at its old version', () => {
+    const file = path.join(dir, 'half.db');
+    const broken: Migration = { version: 2, name: 'broken', up(db) { db.exec('CREATE TABLE half (x INTEGER) STRICT; SELECT * FROM missing_table;'); } };
+    expect(() => openDatabase({ path: file, migrations: [migration001, broken] })).toThrow(
+      /Upgrading the database to schema 2 \(broken\) failed: no such table: missing_table/,
+    );
+    const raw = new BetterSqlite3(file);
+    try {
+      expect(raw.pragma('user_version', { simple: true })).toBe(0);
+      expect(tablesOf(raw)).toEqual([]);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('opens an up-to-date database again without running anything', () => {
+    const file = path.join(dir, 'twice.db');
+    let calls = 0;
+    const counting: Migration = { version: 1, name: 'counting', up(db) { calls++; migration001.up(db); } };
+    openDatabase({ path: file, migrations: [counting] }).close();
+    openDatabase({ path: file, migrations: [counting] }).close();
+    expect(calls).toBe(1);
+  });
+});
+
+describe('refusals', () => {
+  it('refuses a database written by a newer version and leaves the file untouched', () => {
+    const file = path.join(dir, 'future.db');
+    const future = new BetterSqlite3(file);
+    future.exec('CREATE TABLE from_the_future (x INTEGER)');
+    future.pragma('user_version = 7');
+    future.close();
+    const before = sha(file);
+
+    let error: unknown;
+    try {
+      Storage.open(file);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).message).toBe(
+      `This database was written by a newer Recurrent Workbench (schema 7; this version knows up to ${LATEST_VERSION}). ` +
+        'Update the app or choose another database.',
+    );
+    expect((error as StorageError).code).toBe('conflict');
+    expect(sha(file)).toBe(before);
+    expect(existsSync(`${file}-wal`)).toBe(false);
+  });
+
+  it('says so when the file is not a database, without a stack trace in the message', () => {
+    const file = path.join(dir, 'notes.db');
+    writeFileSync(file, 'these are my notes, not a database '.repeat(100));
+    const before = sha(file);
+    expect(() => Storage.open(file)).toThrow(/^"[^"]*notes\.db" is not a Recurrent Workbench database \(file is not a database\)\.$/);
+    expect(sha(file)).toBe(before);
+  });
+});

@@ -9,7 +9,7 @@
  *    real-time replay at 1,000 events/s flushed every 100 ms.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PRESETS } from '../engine/config.ts';
@@ -51,6 +51,11 @@ function median(xs: number[]): number {
 }
 
 const ms = (t0: bigint) => Number(process.hrtime.bigint() - t0) / 1e6;
+/** CPU time of this process (user + system), ms: steadier than wall time on a shared machine. */
+const cpuMs = (c0: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(c0);
+  return (used.user + used.system) / 1000;
+};
 const fmt = (x: number, digits = 2) => x.toFixed(digits);
 
 // ---------------------------------------------------------------- fill
@@ -74,6 +79,7 @@ for (let r = 0; r < RUNS; r++) {
 const fillMs = ms(t0);
 const totalRows = RUNS * ROWS;
 console.log(`Database: ${file}`);
+console.log(`Load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
 console.log(`Filled ${RUNS} runs × ${ROWS} metric rows = ${totalRows} rows in ${fmt(fillMs, 0)} ms ` +
   `(${fmt(totalRows / (fillMs / 1000), 0)} rows/s in batches of 1000); file ${fmt(storage.info.fileBytes() / 1e6, 1)} MB`);
 
@@ -89,15 +95,18 @@ console.log('\nCompare query (run list summaries + curve + last + best for every
 for (const maxPoints of [500, 1000, 2000]) {
   compareQuery(maxPoints); // warm the page cache and statement plans
   const times: number[] = [];
+  const cpu: number[] = [];
   let points = 0;
   for (let i = 0; i < 7; i++) {
+    const c0 = process.cpuUsage();
     t0 = process.hrtime.bigint();
     const result = compareQuery(maxPoints);
     times.push(ms(t0));
+    cpu.push(cpuMs(c0));
     points = result.curves.reduce((n, c) => n + c.step.length, 0);
   }
-  console.log(`  maxPoints ${String(maxPoints).padStart(4)}: median ${fmt(median(times), 1)} ms, ` +
-    `min ${fmt(Math.min(...times), 1)} ms (${points} points drawn from ${totalRows} rows)`);
+  console.log(`  maxPoints ${String(maxPoints).padStart(4)}: median ${fmt(median(times), 1)} ms wall, ` +
+    `${fmt(median(cpu), 1)} ms CPU, min ${fmt(Math.min(...times), 1)} ms wall (${points} points from ${totalRows} rows)`);
 }
 {
   const times: number[] = [];
@@ -124,16 +133,18 @@ for (const size of [1, 10, 50, 100, 250, 1000]) {
   const repeats = Math.max(20, Math.min(500, Math.floor(20_000 / size)));
   const batches = Array.from({ length: repeats }, () => nextBatch(size));
   const times: number[] = [];
+  const c0 = process.cpuUsage();
   for (const batch of batches) {
     t0 = process.hrtime.bigint();
     storage.recordProgress(liveRun, batch);
     times.push(ms(t0));
   }
+  const cpuPerBatch = cpuMs(c0) / repeats;
   const perBatch = median(times);
   const rate = size / (perBatch / 1000);
   if (rate > best.rate) best = { size, rate };
   console.log(`  batch ${String(size).padStart(4)}: ${fmt(perBatch, 3)} ms per batch (median of ${repeats}), ` +
-    `${fmt((perBatch * 1000) / size, 1)} µs per event → max ${fmt(rate, 0)} events/s`);
+    `${fmt((perBatch * 1000) / size, 1)} µs per event (CPU ${fmt(cpuPerBatch, 3)} ms per batch) → max ${fmt(rate, 0)} events/s`);
 }
 console.log(`  max sustainable rate: ~${fmt(best.rate, 0)} events/s (batches of ${best.size})`);
 

@@ -150,16 +150,16 @@ export class Model {
 
     // head
     ws.dLogits.fill(0, 0, rows * V);
-    const fused = this.kernels as Kernels & FusedKernels;
-    if (fused.crossEntropyBackward) fused.crossEntropyBackward(ws.dLogits, 0, ws.probs, 0, targets, 0, rows, V);
-    else crossEntropyBackward(ws.dLogits, ws.probs, targets, rows, V);
+    this.crossEntropyGrad(ws, targets, rows);
     const top = ws.layers[L - 1];
     top.dOut.fill(0, 0, B * T * H);
     if (this.config.objective === 'next') {
       ws.dLast.fill(0, 0, B * H);
       linearBackward(ws.dLast, this.grads, this.linW, this.linB, ws.dLogits, top.h, this.params, this.linW, B, V, H, this.kernels);
+      // only the last step feeds the head: its rows of dOut get dLast, the rest stay zero
       for (let b = 0; b < B; b++) {
-        top.dOut.set(ws.dLast.subarray(b * H, (b + 1) * H), (b * T + T - 1) * H);
+        const dst = (b * T + T - 1) * H;
+        for (let j = 0; j < H; j++) top.dOut[dst + j] = ws.dLast[b * H + j];
       }
     } else {
       linearBackward(top.dOut, this.grads, this.linW, this.linB, ws.dLogits, top.out, this.params, this.linW, rows, V, H, this.kernels);
@@ -183,9 +183,9 @@ export class Model {
       } else {
         rnnBackward(dx, this.grads, p, ws.dGates, ws.dGatesStep, ws.dh, lb.dOut, lb.out, lb.hPrev, x, this.params, B, T, I, H, k);
       }
-      if (dropped) {
-        below!.dOut.fill(0, 0, B * T * H);
-        dropoutBackward(below!.dOut, ws.dDrop!, below!.dropMask!, B * T * H);
+      if (below !== null && dropped) {
+        below.dOut.fill(0, 0, B * T * H);
+        dropoutBackward(below.dOut, ws.dDrop!, below.dropMask!, B * T * H);
       }
     }
     embeddingBackward(this.grads, this.embOff, ws.dEmb, inputs, B * T, E);
@@ -267,6 +267,14 @@ export class Model {
     const fused = this.kernels as Kernels & FusedKernels;
     if (fused.crossEntropyForward) return fused.crossEntropyForward(ws.probs, 0, ws.logits, 0, targets, 0, rows, V);
     return crossEntropyForward(ws.probs, ws.logits, targets, rows, V);
+  }
+
+  /** ws.dLogits += gradient of the mean loss wrt the logits. */
+  private crossEntropyGrad(ws: Workspace, targets: Int32Array, rows: number): void {
+    const V = this.config.vocabSize;
+    const fused = this.kernels as Kernels & FusedKernels;
+    if (fused.crossEntropyBackward) fused.crossEntropyBackward(ws.dLogits, 0, ws.probs, 0, targets, 0, rows, V);
+    else crossEntropyBackward(ws.dLogits, ws.probs, targets, rows, V);
   }
 
   private rowsOf(B: number, T: number): number {

@@ -99,8 +99,11 @@ export function readResumePoint(bytes: Uint8Array, hyper: Hyperparameters, vocab
   if (checkpoint.optimizer.kind !== hyper.optimizer) {
     throw new TrainingError(`Cannot resume: the checkpoint was trained with ${checkpoint.optimizer.kind}, this run uses ${hyper.optimizer}.`);
   }
-  for (let i = 0; i < checkpoint.params.length; i++) {
-    if (!Number.isFinite(checkpoint.params[i])) throw new TrainingError('Cannot resume: the checkpoint holds parameters that are NaN or infinite (the file is corrupted or the run had diverged).');
+  if (!allFinite(checkpoint.params)) {
+    throw new TrainingError('Cannot resume: the checkpoint holds parameters that are NaN or infinite (the file is corrupted or the run had diverged).');
+  }
+  for (const [name, buffer] of Object.entries(checkpoint.optimizer.buffers)) {
+    if (!allFinite(buffer)) throw new TrainingError(`Cannot resume: the checkpoint's optimizer state "${name}" holds NaN or infinite values (the file is corrupted).`);
   }
   const extra = checkpoint.extra ?? {};
   const num = (key: string, fallback: number) => {
@@ -123,4 +126,9 @@ export function readResumePoint(bytes: Uint8Array, hyper: Hyperparameters, vocab
     },
     kernelPath: checkpoint.kernelPath,
   };
+}
+
+function allFinite(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
 }

@@ -14,7 +14,7 @@
  *
  * Not here: the file format (engine/format), the process plumbing (worker.ts, host.ts).
  */
-import { modelConfigOf, type Hyperparameters } from '../config.ts';
+import { memoryEstimate, modelConfigOf, type Hyperparameters } from '../config.ts';
 import { Rng } from '../core/rng.ts';
 import { makeWindows, splitCorpus, fillBatch, type WindowSet } from '../data/windows.ts';
 import { kernelsFor, loadKernels } from '../kernels/index.ts';
@@ -78,6 +78,9 @@ export interface TrainResult {
 }
 
 export const NO_CONTROL: TrainControl = { shouldStop: () => false, waitIfPaused: async () => {} };
+
+/** Refuse runs whose weights and activations would not fit in an engine process. */
+const MAX_TRAINING_BYTES = 4 * 2 ** 30;
 
 const STREAM_DROPOUT = 0x64726f70;
 const STREAM_SHUFFLE = 0x73687566;
@@ -181,6 +184,12 @@ async function prepare(rawJob: TrainJob, options: TrainOptions): Promise<Prepare
     throw new TrainingError(`The validation split has ${valIds.length} characters; a window needs at least ${hyper.window + 1}. Lower the window, raise the validation fraction, or set it to 0.`);
   }
 
+  const bytesNeeded = memoryEstimate(hyper, vocab.size, nTrain);
+  if (bytesNeeded > MAX_TRAINING_BYTES) {
+    const gb = (bytesNeeded / 2 ** 30).toFixed(1);
+    const batchNote = hyper.batch === 'full' ? `a full batch of ${nTrain} windows` : `batches of ${hyper.batch}`;
+    throw new TrainingError(`This run would need about ${gb} GB of memory (${batchNote}); use smaller minibatches, a shorter window or a smaller model.`);
+  }
   const kernels = options.kernels ?? (await chooseKernels(job, resume));
   const model = new Model(modelConfigOf(hyper, vocab.size), kernels);
   const optimizer = createOptimizer(hyper, model.layout.total);

@@ -15,11 +15,15 @@ export function addDbOption(command: Command): Command {
   return command.option('--db <file>', 'workbench database (default: the desktop app\'s, or $RNNWB_DB)');
 }
 
-export async function withWorkbench(options: { db?: string }, body: (wb: Workbench) => Promise<ExitCode | void>): Promise<void> {
-  const workbench = await openWorkbench(options.db ?? defaultDatabasePath());
+export async function withWorkbench(
+  options: { db?: string },
+  body: (wb: Workbench) => Promise<ExitCode | void>,
+  hostOptions: { host?: boolean } = {},
+): Promise<void> {
+  const workbench = openWorkbench(options.db ?? defaultDatabasePath(), hostOptions);
   try {
     outcome.exitCode = (await body(workbench)) ?? EXIT.ok;
   } finally {
-    await workbench.close({ pauseRunning: true });
+    await workbench.close();
   }
 }

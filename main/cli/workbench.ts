@@ -2,33 +2,24 @@
  * The CLI's transport is the service itself, in process: the CLI process hosts the run manager for
  * the runs it starts. Every call still goes through the same argument check as IPC and WebSocket.
  */
-import type { WorkbenchApi } from '../api/contract.ts';
+import { API_METHODS, type WorkbenchApi } from '../api/contract.ts';
 import { validateCall } from '../api/schemas.ts';
-import { API_METHODS } from '../api/contract.ts';
+import { createWorkbenchService } from '../api/service.ts';
 
 export interface Workbench {
   api: WorkbenchApi;
   dbPath: string;
-  /** Ends the service; running runs are paused (not lost) when `pauseRunning`. */
-  close(options?: { pauseRunning?: boolean }): Promise<void>;
+  /** Ends the service; a run still training is paused (resumable), not lost. */
+  close(): Promise<void>;
 }
 
-type Service = WorkbenchApi & { close(options?: { pauseRunning?: boolean }): Promise<void> | void };
-
-export async function openWorkbench(dbPath: string): Promise<Workbench> {
-  // TEMPORARY until main/api/service.ts lands: a dynamic import keeps the tree type-checking.
-  const servicePath = '../api/service.ts';
-  const { createWorkbenchService } = (await import(servicePath)) as {
-    createWorkbenchService(options: { dbPath: string }): Promise<Service> | Service;
-  };
-  const service = await createWorkbenchService({ dbPath });
-  return {
-    api: checked(service),
-    dbPath,
-    async close(options) {
-      await service.close(options);
-    },
-  };
+/**
+ * `host`: a long-lived host (`serve`) takes over runs other hosts left queued; a one-shot command
+ * only runs what it starts itself.
+ */
+export function openWorkbench(dbPath: string, options: { host?: boolean } = {}): Workbench {
+  const service = createWorkbenchService({ dbPath, adoptQueued: options.host ?? false, pauseOnClose: true });
+  return { api: checked(service), dbPath, close: () => service.close() };
 }
 
 /** The API with every call's arguments checked first, as the other transports do. */

@@ -9,7 +9,6 @@ import path from 'node:path';
 import type { WorkbenchApi } from '../api/contract.ts';
 import { DATABASE_FILE, PRODUCT_NAME } from '../cli/default-db.ts';
 import { electronEngineLauncher } from '../runs/electron-launcher.ts';
-import { resolveNativeBinding } from '../storage/native-binding.ts';
 import { RUN_EVENT_CHANNEL } from './channels.ts';
 import { registerIpcHandlers } from './ipc.ts';
 import { installMenu } from './menu.ts';
@@ -54,7 +53,7 @@ async function start(): Promise<void> {
     closing = true;
     const current = service;
     service = null;
-    void Promise.resolve(current.close({ pauseRunning: true }))
+    void current.close()
       .catch((error: unknown) => process.stderr.write(`Could not pause the runs cleanly: ${String(error)}\n`))
       .finally(() => app.quit());
   });
@@ -71,9 +70,8 @@ async function start(): Promise<void> {
 
   const dbPath = process.env.RNNWB_DB ? path.resolve(process.env.RNNWB_DB) : path.join(app.getPath('userData'), DATABASE_FILE);
   try {
-    service = await openService({
+    service = openService({
       dbPath,
-      nativeBinding: resolveNativeBinding(appRoot),
       engineLauncher: electronEngineLauncher(utilityProcess, path.join(appRoot, 'dist', 'engine', 'worker.js')),
     });
   } catch (error) {

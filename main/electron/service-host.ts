@@ -1,23 +1,14 @@
 /**
- * Opening the workbench service inside Electron: the database with the Electron build of
- * better-sqlite3, engines in utilityProcesses.
+ * Opening the workbench service inside Electron: engines in utilityProcesses, and the database
+ * through Storage.open, which picks the Electron build of better-sqlite3 by itself
+ * (storage/native-binding.ts: build/electron/better_sqlite3.node, unpacked from the asar when packaged).
  */
-import type { WorkbenchApi } from '../api/contract.ts';
+import { createWorkbenchService, type WorkbenchService } from '../api/service.ts';
 import type { EngineLauncher } from '../runs/launcher.ts';
 
-export type Service = WorkbenchApi & { close(options?: { pauseRunning?: boolean }): Promise<void> | void };
+export type Service = WorkbenchService;
 
-export interface ServiceHostOptions {
-  dbPath: string;
-  nativeBinding?: string;
-  engineLauncher: EngineLauncher;
-}
-
-export async function openService(options: ServiceHostOptions): Promise<Service> {
-  // TEMPORARY until main/api/service.ts lands: a dynamic import keeps the tree type-checking.
-  const servicePath = '../api/service.ts';
-  const { createWorkbenchService } = (await import(servicePath)) as {
-    createWorkbenchService(options: ServiceHostOptions): Promise<Service> | Service;
-  };
-  return createWorkbenchService(options);
+export function openService(options: { dbPath: string; engineLauncher: EngineLauncher }): Service {
+  // The app is a long-lived host: it takes over queued runs, and quitting pauses running ones.
+  return createWorkbenchService({ dbPath: options.dbPath, launcher: options.engineLauncher, adoptQueued: true, pauseOnClose: true });
 }

@@ -132,8 +132,20 @@ export class RunManager {
     if (this.closed) throw new ApiError('The workbench is shutting down; no new runs start.', 'conflict');
     if (this.queue.includes(runId) || this.active.has(runId)) return;
     this.queue.push(runId);
-    this.schedule();
+    this.scheduleSoon();
   }
+
+  /** Runs queued in one go (a sweep, a loop of enqueues) are counted together when threads are shared out. */
+  private scheduleSoon(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.schedule();
+    });
+  }
+
+  private scheduled = false;
 
   isQueuedHere(runId: Id): boolean {
     return this.queue.includes(runId);
@@ -141,6 +153,11 @@ export class RunManager {
 
   isActive(runId: Id): boolean {
     return this.active.has(runId);
+  }
+
+  /** The OS pid of the engine process training this run, if one is. */
+  enginePid(runId: Id): number | undefined {
+    return this.active.get(runId)?.engine.pid;
   }
 
   /** Run ids with an engine process right now. */

@@ -1,9 +1,13 @@
 /**
  * Metrics: one row per progress event. Written in batches (the run manager buffers events and flushes
  * a few times per second), read as whole or downsampled curves for charts and comparisons.
+ *
+ * Downsampling happens inside SQLite: a chart 1000 pixels wide gains nothing from 200,000 points, and
+ * handing every row to JavaScript costs more than the query. Averaging or striding would hide the
+ * spikes people look for, so the steps are cut into equal buckets and each bucket keeps its minimum
+ * and maximum train loss (the M4 idea without the pixel grid), plus every validation point.
  */
 import type { Database, Statement, Transaction } from 'better-sqlite3';
-import { downsampleIndices } from './downsample.ts';
 import { isoNow } from './time.ts';
 import type { Curve, Id, MetricPoint, NewMetric } from './types.ts';
 
@@ -30,11 +34,40 @@ const COLUMNS = `step, epoch, train_loss, train_loss_avg, val_loss, bits_per_cha
 /** Default resolution of a chart curve. */
 export const DEFAULT_CURVE_POINTS = 1000;
 
+/**
+ * Buckets for a curve of at most `maxPoints` points: two points each, after the validation points
+ * and the first and last rows. Bucket k holds the steps s with k ≤ (s − first) · buckets / span < k + 1.
+ */
+export function curveBuckets(maxPoints: number, validationPoints: number): number {
+  return Math.max(1, Math.floor((Math.floor(maxPoints) - validationPoints - 2) / 2));
+}
+
+// Each bucket is a range scan of the covering index (run_id, step, train_loss, val_loss); the bare
+// `id` next to min()/max() is, in SQLite, the id of the row holding that minimum or maximum.
+const CHOSEN_IDS = `
+  WITH RECURSIVE bucket(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM bucket WHERE k + 1 < @buckets),
+  chosen(id) AS (
+    SELECT (SELECT id FROM (SELECT id, min(train_loss) FROM metrics WHERE run_id = @runId
+      AND step >= @first + k * CAST(@span AS REAL) / @buckets AND step < @first + (k + 1) * CAST(@span AS REAL) / @buckets)) FROM bucket
+    UNION ALL
+    SELECT (SELECT id FROM (SELECT id, max(train_loss) FROM metrics WHERE run_id = @runId
+      AND step >= @first + k * CAST(@span AS REAL) / @buckets AND step < @first + (k + 1) * CAST(@span AS REAL) / @buckets)) FROM bucket
+    UNION ALL SELECT id FROM metrics WHERE run_id = @runId AND val_loss IS NOT NULL
+    UNION ALL SELECT * FROM (SELECT id FROM metrics WHERE run_id = @runId ORDER BY step, id LIMIT 1)
+    UNION ALL SELECT * FROM (SELECT id FROM metrics WHERE run_id = @runId ORDER BY step DESC, id DESC LIMIT 1)
+  )`;
+
+interface CurveQuery { runId: Id; buckets: number; first: number; span: number }
+
 export class MetricsRepository {
   private readonly insertRow: Statement;
   private readonly insertMany: Transaction<(rows: readonly NewMetric[]) => number>;
   private readonly allRows: Statement<[Id], MetricRow>;
   private readonly curveRows: Statement<[Id], [number, number, number | null]>;
+  private readonly shape: Statement<[Id], { n: number; first: number | null; last: number | null }>;
+  private readonly validationCount: Statement<[Id], { n: number }>;
+  private readonly chosenCurve: Statement<[CurveQuery], [number, number, number | null]>;
+  private readonly chosenRows: Statement<[CurveQuery], MetricRow>;
   private readonly lastRow: Statement<[Id], MetricRow>;
   private readonly bestRow: Statement<[Id], MetricRow>;
   private readonly countRows: Statement<[Id], { n: number }>;
@@ -58,6 +91,11 @@ export class MetricsRepository {
     this.allRows = db.prepare(`SELECT ${COLUMNS} FROM metrics WHERE run_id = ? ORDER BY step, id`);
     this.curveRows = db.prepare('SELECT step, train_loss, val_loss FROM metrics WHERE run_id = ? ORDER BY step, id').raw() as
       Statement<[Id], [number, number, number | null]>;
+    this.shape = db.prepare('SELECT count(*) AS n, min(step) AS first, max(step) AS last FROM metrics WHERE run_id = ?');
+    this.validationCount = db.prepare('SELECT count(*) AS n FROM metrics WHERE run_id = ? AND val_loss IS NOT NULL');
+    this.chosenCurve = db.prepare(`${CHOSEN_IDS} SELECT step, train_loss, val_loss FROM metrics
+      WHERE id IN (SELECT id FROM chosen) ORDER BY step, id`).raw() as Statement<[CurveQuery], [number, number, number | null]>;
+    this.chosenRows = db.prepare(`${CHOSEN_IDS} SELECT ${COLUMNS} FROM metrics WHERE id IN (SELECT id FROM chosen) ORDER BY step, id`);
     this.lastRow = db.prepare(`SELECT ${COLUMNS} FROM metrics WHERE run_id = ? ORDER BY step DESC, id DESC LIMIT 1`);
     this.bestRow = db.prepare(`SELECT ${COLUMNS} FROM metrics WHERE run_id = ? AND val_loss IS NOT NULL
       ORDER BY val_loss, step DESC LIMIT 1`);
@@ -72,29 +110,22 @@ export class MetricsRepository {
 
   /** Every row in step order, or about `maxPoints` of them chosen as for charts (min/max per bucket, all validation rows). */
   list(runId: Id, options: { maxPoints?: number } = {}): MetricPoint[] {
-    const rows = this.allRows.all(runId);
-    if (options.maxPoints === undefined || rows.length <= options.maxPoints) return rows.map(toPoint);
-    const keep = downsampleIndices(rows.map((r) => r.train_loss), rows.map((r) => r.val_loss !== null), options.maxPoints);
-    return keep.map((i) => toPoint(rows[i]));
+    const query = options.maxPoints === undefined ? null : this.downsampling(runId, options.maxPoints);
+    return (query ? this.chosenRows.all(query) : this.allRows.all(runId)).map(toPoint);
   }
 
   /** The loss curve for a chart: about `maxPoints` points, spikes and every validation point kept. */
   curve(runId: Id, maxPoints: number = DEFAULT_CURVE_POINTS): Curve {
-    const rows = this.curveRows.all(runId);
-    const n = rows.length;
-    const trainLoss = new Float64Array(n);
-    const isValidation = new Array<boolean>(n);
-    for (let i = 0; i < n; i++) {
-      trainLoss[i] = rows[i][1];
-      isValidation[i] = rows[i][2] !== null;
-    }
-    const keep = downsampleIndices(trainLoss, isValidation, maxPoints);
-    return {
-      runId,
-      step: keep.map((i) => rows[i][0]),
-      trainLoss: keep.map((i) => rows[i][1]),
-      valLoss: keep.map((i) => rows[i][2]),
-    };
+    const query = this.downsampling(runId, maxPoints);
+    const rows = query ? this.chosenCurve.all(query) : this.curveRows.all(runId);
+    return { runId, step: rows.map((r) => r[0]), trainLoss: rows.map((r) => r[1]), valLoss: rows.map((r) => r[2]) };
+  }
+
+  /** The bucket query for a run, or null when all its rows fit in `maxPoints`. */
+  private downsampling(runId: Id, maxPoints: number): CurveQuery | null {
+    const { n, first, last } = this.shape.get(runId)!;
+    if (n <= Math.max(2, maxPoints) || first === null || last === null) return null;
+    return { runId, buckets: curveBuckets(maxPoints, this.validationCount.get(runId)!.n), first, span: last - first + 1 };
   }
 
   /** The latest progress event of a run. */

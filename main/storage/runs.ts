@@ -132,7 +132,9 @@ export class RunsRepository {
     this.beatOne = db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?');
     this.beatOwned = db.prepare(`UPDATE runs SET heartbeat_at = ? WHERE owner_pid = ? AND owner_host_id = ?
       AND status IN ('running', 'paused')`);
-    this.live = db.prepare(`${SELECT_RUNS} WHERE r.status IN ('running', 'paused') ORDER BY r.id`);
+    // A paused run without an owner was parked on purpose (its process let go of it): not interrupted.
+    this.live = db.prepare(`${SELECT_RUNS} WHERE r.status = 'running' OR (r.status = 'paused' AND r.owner_pid IS NOT NULL)
+      ORDER BY r.id`);
     this.interruptRow = db.prepare(`UPDATE runs SET status = 'interrupted', reason = @reason, ended_at = @now,
         owner_pid = NULL, owner_host_id = NULL, heartbeat_at = NULL
       WHERE id = @id AND status IN ('running', 'paused') AND owner_pid IS @pid AND heartbeat_at IS @heartbeatAt`);
@@ -299,8 +301,8 @@ export class RunsRepository {
   }
 
   /**
-   * Marks 'interrupted' every running or paused run whose owner is gone: on this machine when its
-   * pid is dead, anywhere when its heartbeat is older than 10 s (or missing). Returns those runs.
+   * Marks 'interrupted' every running (or owned paused) run whose owner is gone: on this machine when
+   * its pid is dead, anywhere when its heartbeat is older than 10 s (or missing). Returns those runs.
    */
   markInterruptedIfOwnerDead(
     isAlive: (pid: number) => boolean = isPidAlive,

@@ -111,7 +111,7 @@ test('compares the two runs: differences highlighted, CSV downloads hold the tab
   await page.getByTestId('compare-run').click();
   await expect(page.getByTestId('compare-table')).toBeVisible();
   await expect(page.getByTestId('compare-column')).toHaveCount(2);
-  const cellRow = page.getByTestId('compare-row-differs').filter({ hasText: 'gru' });
+  const cellRow = page.locator('[data-testid=compare-row-differs][data-field=cell]');
   await expect(cellRow).toHaveCount(1);
   await expect(cellRow).toContainText('lstm');
   await expect(page.getByTestId('compare-best').first()).toBeVisible();
@@ -302,10 +302,35 @@ test('switches to 简体中文 and back; dark mode follows the system', async ()
   await expect(page.getByTestId('nav-corpora')).toHaveText('Corpora');
 
   await page.emulateMedia({ colorScheme: 'dark' });
-  const background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
-  expect(background).not.toBe('rgb(247, 247, 248)');
+  const background = await page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  expect(background).toBe('rgb(21, 23, 27)');
   await screenshot(page, 'training-dark');
   await page.getByTestId('nav-playground').click();
   await screenshot(page, 'playground-dark');
   await page.emulateMedia({ colorScheme: 'light' });
+});
+
+test('a sweep turns comma-separated values into a grid of runs', async () => {
+  await page.getByTestId('nav-new-run').click();
+  await page.getByTestId('run-preset').selectOption('reference');
+  await page.getByTestId('run-sweep').check();
+  await page.getByTestId('field-hidden').fill('16, 32');
+  await page.getByTestId('length-steps').check();
+  await page.getByTestId('field-steps').fill('30');
+  await expect(page.getByTestId('sweep-count')).toHaveText('2');
+  await page.getByTestId('field-hidden').fill('16, 0');
+  await expect(page.getByTestId('error-hidden')).toContainText('got 0');
+  await page.getByTestId('field-hidden').fill('16, 32');
+  const before = (await api.listRuns()).length;
+  await page.getByTestId('run-submit').click();
+  await expect(page.getByTestId('view-training')).toBeVisible();
+  await expect.poll(async () => (await api.listRuns()).length).toBe(before + 2);
+  const sweepRuns = (await api.listRuns()).filter((r) => r.sweepId !== null);
+  expect(sweepRuns.map((r) => r.hyper.hidden).sort((a, b) => a - b)).toEqual([16, 32]);
+  expect(sweepRuns.every((r) => r.hyper.steps === 30 && r.hyper.seed === 42)).toBe(true);
+  for (const run of sweepRuns) {
+    await expect(page.locator(`[data-testid=run-card][data-run-id="${run.id}"]`)).toHaveAttribute('data-status', 'done', { timeout: 60_000 });
+  }
+  await page.getByTestId('nav-new-run').click();
+  await page.getByTestId('run-sweep').uncheck();
 });

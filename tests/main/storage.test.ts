@@ -10,7 +10,7 @@ import {
   Storage, StorageError, measureText, resolveDatabasePath, resolveNativeBinding, sha256Hex,
   type Id, type NewMetric, type RunRecord,
 } from '../../main/storage/index.ts';
-import { downsampleIndices } from '../../main/storage/downsample.ts';
+import { curveBuckets } from '../../main/storage/metrics.ts';
 
 let dir: string;
 let storage: Storage;
@@ -377,21 +377,36 @@ describe('metrics downsampling', () => {
 
   it('keeps each bucket extreme for any data: checked bucket by bucket', () => {
     const rng = random(29);
-    for (let trial = 0; trial < 20; trial++) {
-      const n = 50 + Math.floor(rng() * 5000);
-      const loss = Array.from({ length: n }, () => rng());
-      const isVal = Array.from({ length: n }, () => rng() < 0.01);
+    for (let trial = 0; trial < 12; trial++) {
+      const run = addRun(`trial-${trial}`, null);
+      const n = 50 + Math.floor(rng() * 3000);
+      const first = 1 + Math.floor(rng() * 1000);
+      const stride = 1 + Math.floor(rng() * 5);
+      const rows = Array.from({ length: n }, (_, i) => metric(run.id, first + i * stride, rng(), rng() < 0.01 ? rng() : null));
+      storage.metrics.appendBatch(rows);
       const maxPoints = 10 + Math.floor(rng() * 300);
-      const kept = new Set(downsampleIndices(loss, isVal, maxPoints));
+      const curve = storage.metrics.curve(run.id, maxPoints);
+      const kept = new Set(curve.step);
+      const validation = rows.filter((r) => r.valLoss !== null);
       if (n <= maxPoints) {
         expect(kept.size).toBe(n);
         continue;
       }
-      expect(kept.size).toBeLessThanOrEqual(Math.max(maxPoints, isVal.filter(Boolean).length + 4));
-      isVal.forEach((v, i) => v && expect(kept.has(i)).toBe(true));
-      const keptLoss = [...kept].map((i) => loss[i]);
-      expect(Math.max(...keptLoss)).toBe(Math.max(...loss));
-      expect(Math.min(...keptLoss)).toBe(Math.min(...loss));
+      expect(curve.step.length).toBeLessThanOrEqual(Math.max(maxPoints, validation.length + 4));
+      for (const v of validation) expect(kept.has(v.step)).toBe(true);
+      // Bucket k holds the steps s with k <= (s - first) * buckets / span < k + 1.
+      const buckets = curveBuckets(maxPoints, validation.length);
+      const span = rows[n - 1].step - first + 1;
+      const byBucket = new Map<number, NewMetric[]>();
+      for (const r of rows) {
+        const k = Math.floor(((r.step - first) * buckets) / span);
+        byBucket.set(k, [...(byBucket.get(k) ?? []), r]);
+      }
+      for (const members of byBucket.values()) {
+        const lo = members.reduce((a, b) => (b.trainLoss < a.trainLoss ? b : a));
+        const hi = members.reduce((a, b) => (b.trainLoss > a.trainLoss ? b : a));
+        expect(kept.has(lo.step) && kept.has(hi.step)).toBe(true);
+      }
     }
   });
 
@@ -433,6 +448,10 @@ describe('liveness', () => {
     const fresh = addRun('fresh', null);
     const pausedStale = addRun('paused-stale', null);
     const queued = addRun('queued', null);
+    const parked = addRun('parked', null);
+    storage.runs.claimRun(parked.id, { pid: 4444, hostId: 'other-machine' }, t0);
+    storage.runs.setStatus(parked.id, 'paused');
+    storage.runs.release(parked.id);
     storage.runs.claimRun(stale.id, { pid: 4242, hostId: 'other-machine' }, t0);
     storage.runs.claimRun(fresh.id, { pid: 4242, hostId: 'other-machine' }, t0);
     storage.runs.claimRun(pausedStale.id, { pid: 4343, hostId: 'other-machine' }, t0);
@@ -449,6 +468,8 @@ describe('liveness', () => {
     expect(marked.find((r) => r.name === 'stale')!.reason).toMatch(/other-machine.*no heartbeat for 15 s/);
     expect(storage.runs.get(fresh.id)!.status).toBe('running');
     expect(storage.runs.get(queued.id)!.status).toBe('queued');
+    // A paused run nobody owns was parked on purpose; it is not interrupted.
+    expect(storage.runs.get(parked.id)!.status).toBe('paused');
   });
 
   it('lets one owner claim a run at a time; heartbeats keep all of an owner\'s runs fresh', () => {

@@ -25,6 +25,8 @@ const MAXIMUM_PAGES = 32768;
 const HEAP_BASE = 65536;
 /** Products with fewer multiply-adds than this run on one thread: a hand-off costs a few microseconds. */
 const THREAD_MIN_MACS = 1 << 18;
+/** matmulAB copies w into contiguous panels when at least this many rows read them. */
+const PACK_MIN_ROWS = 8;
 
 export const WASM_FILES = { simd: 'kernels-simd.wasm', relaxed: 'kernels-relaxed.wasm' } as const;
 
@@ -46,9 +48,10 @@ export type WasmKernels = Kernels & Required<FusedKernels> & {
 
 interface Exports {
   matmulABt(out: number, a: number, w: number, bias: number, M: number, N: number, K: number, acc: number, r0: number, r1: number, c0: number, c1: number): void;
-  matmulAB(out: number, a: number, w: number, M: number, N: number, K: number, acc: number, r0: number, r1: number, c0: number, c1: number): void;
+  matmulAB(out: number, a: number, w: number, packed: number, M: number, N: number, K: number, acc: number, r0: number, r1: number, c0: number, c1: number): void;
   matmulAtB(out: number, a: number, b: number, M: number, N: number, K: number, acc: number, r0: number, r1: number, c0: number, c1: number): void;
   sumRows(out: number, a: number, M: number, N: number, n0: number, n1: number): void;
+  packPanels(dst: number, w: number, N: number, K: number, c0: number, c1: number): void;
   lstmCellForward(gates: number, gStride: number, hh: number, c: number, h: number, cells: number, out: number, hPrev: number, stride: number, B: number, H: number): void;
   lstmCellBackward(dGates: number, dGatesStep: number, dh: number, dc: number, gates: number, gStride: number, cells: number, cPrev: number, dout: number, stride: number, B: number, H: number): void;
   gruCellForward(gates: number, gStride: number, hh: number, h: number, hn: number, out: number, hPrev: number, stride: number, B: number, H: number): void;
@@ -139,7 +142,7 @@ for (;;) {
   if (r1 > r0 && c1 > c0) {
     switch (ctl[${OP}]) {
       case ${OP_ABT}: ex.matmulABt(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], r0, r1, c0, c1); break;
-      case ${OP_AB}: ex.matmulAB(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], r0, r1, c0, c1); break;
+      case ${OP_AB}: ex.matmulAB(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], r0, r1, c0, c1); break;
       case ${OP_ATB}: ex.matmulAtB(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], r0, r1, c0, c1); break;
     }
   }
@@ -162,6 +165,9 @@ class WasmKernelSet {
   threads: number;
   private readonly ex: Exports;
   private readonly buffers = new Set<ArrayBufferLike>();
+  private lastBuffer: ArrayBufferLike;
+  private packBase = 0;
+  private packSize = 0;
   private top = HEAP_BASE;
   private readonly control: Int32Array;
   private workers: import('node:worker_threads').Worker[] = [];
@@ -177,6 +183,7 @@ class WasmKernelSet {
     this.ex = ex;
     this.threads = threads;
     this.buffers.add(memory.buffer);
+    this.lastBuffer = memory.buffer;
     this.control = new Int32Array(new SharedArrayBuffer(4 * (SLICES + 4 * 64)));
   }
 
@@ -227,14 +234,24 @@ class WasmKernelSet {
         throw new Error(`The WebAssembly kernels' memory is full: ${(end / 2 ** 20).toFixed(0)} MiB asked, ${MAXIMUM_PAGES / 16} MiB at most. Use a smaller batch, window or model.`);
       }
       this.memory.grow(pages);
-      this.buffers.add(this.memory.buffer);
+      this.lastBuffer = this.memory.buffer;
+      this.buffers.add(this.lastBuffer);
     }
     this.top = end;
     return ptr;
   }
 
   private inMemory(a: Float32Array | Int32Array): boolean {
-    return this.buffers.has(a.buffer);
+    return a.buffer === this.lastBuffer || this.buffers.has(a.buffer);
+  }
+
+  /** A scratch area of at least `floats` floats for packed panels, reused across calls. */
+  private packScratch(floats: number): number {
+    if (floats > this.packSize) {
+      this.packSize = Math.max(floats, this.packSize * 2);
+      this.packBase = this.reserve(this.packSize * 4);
+    }
+    return this.packBase;
   }
 
   /** Byte address of a[off]; arrays outside the memory are staged (copied in, and back after when `output`). */
@@ -310,7 +327,7 @@ class WasmKernelSet {
   private runSlice(op: number, a: number[], r0: number, r1: number, c0: number, c1: number): void {
     const ex = this.ex;
     if (op === OP_ABT) ex.matmulABt(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], r0, r1, c0, c1);
-    else if (op === OP_AB) ex.matmulAB(a[0], a[1], a[2], a[4], a[5], a[6], a[7], r0, r1, c0, c1);
+    else if (op === OP_AB) ex.matmulAB(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], r0, r1, c0, c1);
     else ex.matmulAtB(a[0], a[1], a[2], a[4], a[5], a[6], a[7], r0, r1, c0, c1);
   }
 
@@ -338,7 +355,13 @@ class WasmKernelSet {
     const pa = this.ptr(a, aOff, M * N, true, false);
     const pw = this.ptr(w, wOff, N * K, true, false);
     const po = this.ptr(out, outOff, M * K, accumulate, true);
-    this.run(OP_AB, [po, pa, pw, 0, M, N, K, accumulate ? 1 : 0], M, K, 4, M * N * K);
+    // pack w's 8-column panels once when enough rows reuse them
+    let packed = 0;
+    if (M >= PACK_MIN_ROWS && K >= 8) {
+      packed = this.packScratch(N * (K & ~7));
+      this.ex.packPanels(packed, pw, N, K, 0, K);
+    }
+    this.run(OP_AB, [po, pa, pw, packed, M, N, K, accumulate ? 1 : 0], M, K, 4, M * N * K);
     this.finish();
   }
 

@@ -23,6 +23,6 @@ export function registerServeCommand(program: Command): void {
         process.once('SIGTERM', resolve);
       });
       await host.close();
-    });
+    }, { host: true });
   });
 }

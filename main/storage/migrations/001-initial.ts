@@ -86,7 +86,8 @@ export const migration001: Migration = {
         elapsed_ms REAL NOT NULL,
         wall_time TEXT NOT NULL
       ) STRICT;
-      CREATE INDEX metrics_run_step ON metrics(run_id, step);
+      -- Covers the chart query (step and losses) so drawing a curve never touches the wide rows.
+      CREATE INDEX metrics_run_step ON metrics(run_id, step, train_loss, val_loss);
       -- The last and the best validation loss of a run without scanning its training rows.
       CREATE INDEX metrics_run_val_step ON metrics(run_id, step) WHERE val_loss IS NOT NULL;
       CREATE INDEX metrics_run_val_loss ON metrics(run_id, val_loss) WHERE val_loss IS NOT NULL;

@@ -2,6 +2,7 @@
 export const messages = {
   'app.title': ['Recurrent Workbench', '循环网络工作台'],
   'app.language': ['Language', '语言'],
+  'app.reconnecting': ['The connection to the workbench dropped; reconnecting…', '与工作台的连接已断开，正在重新连接…'],
   'nav.label': ['Views', '视图'],
   'nav.corpora': ['Corpora', '语料'],
   'nav.newRun': ['New run', '新建训练'],

@@ -8,7 +8,7 @@ import type {
   CorpusSummary, Id, RunEvent, RunStatus, RunSummary, SampleRecord,
 } from '../../../main/api/contract.ts';
 import type { ProgressMetrics } from '../../../engine/protocol.ts';
-import { api, messageOf } from './api.ts';
+import { api, messageOf, onConnectionChange } from './api.ts';
 
 export type View = 'corpora' | 'new-run' | 'training' | 'compare' | 'playground' | 'storage';
 export const VIEWS: View[] = ['corpora', 'new-run', 'training', 'compare', 'playground', 'storage'];
@@ -49,6 +49,8 @@ export class RunSeries {
 
   push(metric: ProgressMetrics): void {
     this.latest = metric;
+    // Before the history is asked for, the host's metrics will include this point anyway.
+    if (!this.#loaded && !this.loading) return;
     this.#pending.push(metric);
     if (!this.#loaded || this.#frame) return;
     this.#frame = requestAnimationFrame(() => this.#flush());
@@ -89,14 +91,26 @@ class Workbench {
 
   liveRuns = $derived(this.runs.filter((run) => LIVE_STATUSES.includes(run.status)));
 
+  /** False while the WebSocket transport is reconnecting (events may have been missed meanwhile). */
+  connected = $state(true);
+  #unsubscribeConnection: (() => void) | null = null;
+
   async start(): Promise<void> {
     this.#unsubscribe ??= api.onRunEvent((event) => this.#onEvent(event));
+    this.#unsubscribeConnection ??= onConnectionChange((state) => {
+      const wasConnected = this.connected;
+      this.connected = state === 'open';
+      // Back after a drop: what happened meanwhile is only in the host's lists.
+      if (this.connected && !wasConnected) void Promise.all([this.refreshCorpora(), this.refreshRuns()]);
+    });
     await Promise.all([this.refreshCorpora(), this.refreshRuns()]);
   }
 
   stop(): void {
     this.#unsubscribe?.();
     this.#unsubscribe = null;
+    this.#unsubscribeConnection?.();
+    this.#unsubscribeConnection = null;
   }
 
   async refreshCorpora(): Promise<void> {

@@ -21,8 +21,19 @@
   }
 }
 
+// Horizontal sums in one fixed order, (l0 + l2) + (l1 + l3), shared by the 4-wide reduction below
+// and the single-element path so every output element is summed the same way.
 @inline function hsum(v: v128): f32 {
-  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 2)) + (f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 3));
+}
+
+/** [hsum(c0), hsum(c1), hsum(c2), hsum(c3)] with the same order of additions as hsum. */
+@inline function hsum4(c0: v128, c1: v128, c2: v128, c3: v128): v128 {
+  // s01 = [c0_0+c0_2, c1_0+c1_2, c0_1+c0_3, c1_1+c1_3]
+  const s01 = f32x4.add(v128.shuffle<f32>(c0, c1, 0, 4, 1, 5), v128.shuffle<f32>(c0, c1, 2, 6, 3, 7));
+  const s23 = f32x4.add(v128.shuffle<f32>(c2, c3, 0, 4, 1, 5), v128.shuffle<f32>(c2, c3, 2, 6, 3, 7));
+  // [(c0_0+c0_2)+(c0_1+c0_3), (c1_0+c1_2)+(c1_1+c1_3), ...]
+  return f32x4.add(v128.shuffle<f32>(s01, s23, 0, 1, 4, 5), v128.shuffle<f32>(s01, s23, 2, 3, 6, 7));
 }
 
 @inline function splatAt(p: usize): v128 {
@@ -40,6 +51,23 @@
   if (bias != 0) v += load<f32>(bias + (<usize>n << 2));
   if (accumulate) v += load<f32>(o);
   store<f32>(o, v);
+}
+
+/** Four adjacent outputs o[0..4) of one row from their 4-lane accumulators: the same arithmetic as finishABt(dotTail(hsum(·))). */
+@inline function finishABt4(
+  o: usize, c0: v128, c1: v128, c2: v128, c3: v128,
+  a: usize, w0: usize, rowK: usize, k4: i32, K: i32, bias: usize, n: i32, accumulate: i32,
+): void {
+  let v = hsum4(c0, c1, c2, c3);
+  if (k4 < K) {
+    v = f32x4.replace_lane(v, 0, dotTail(f32x4.extract_lane(v, 0), a, w0, k4, K));
+    v = f32x4.replace_lane(v, 1, dotTail(f32x4.extract_lane(v, 1), a, w0 + rowK, k4, K));
+    v = f32x4.replace_lane(v, 2, dotTail(f32x4.extract_lane(v, 2), a, w0 + 2 * rowK, k4, K));
+    v = f32x4.replace_lane(v, 3, dotTail(f32x4.extract_lane(v, 3), a, w0 + 3 * rowK, k4, K));
+  }
+  if (bias != 0) v = f32x4.add(v, v128.load(bias + (<usize>n << 2)));
+  if (accumulate) v = f32x4.add(v, v128.load(o));
+  v128.store(o, v);
 }
 
 // one output element: the same arithmetic as one lane-set of the tiles below
@@ -89,14 +117,8 @@ export function matmulABt(
         c03 = madd(x0, y, c03); c13 = madd(x1, y, c13);
       }
       const nb = <usize>n << 2;
-      finishABt(o0 + nb, dotTail(hsum(c00), a0, w0, k4, K), bias, n, accumulate);
-      finishABt(o0 + nb + 4, dotTail(hsum(c01), a0, w1, k4, K), bias, n + 1, accumulate);
-      finishABt(o0 + nb + 8, dotTail(hsum(c02), a0, w2, k4, K), bias, n + 2, accumulate);
-      finishABt(o0 + nb + 12, dotTail(hsum(c03), a0, w3, k4, K), bias, n + 3, accumulate);
-      finishABt(o1 + nb, dotTail(hsum(c10), a1, w0, k4, K), bias, n, accumulate);
-      finishABt(o1 + nb + 4, dotTail(hsum(c11), a1, w1, k4, K), bias, n + 1, accumulate);
-      finishABt(o1 + nb + 8, dotTail(hsum(c12), a1, w2, k4, K), bias, n + 2, accumulate);
-      finishABt(o1 + nb + 12, dotTail(hsum(c13), a1, w3, k4, K), bias, n + 3, accumulate);
+      finishABt4(o0 + nb, c00, c01, c02, c03, a0, w0, rowK, k4, K, bias, n, accumulate);
+      finishABt4(o1 + nb, c10, c11, c12, c13, a1, w0, rowK, k4, K, bias, n, accumulate);
     }
     for (; n < n1; n++) {
       const wn = w + <usize>n * rowK;
@@ -122,11 +144,7 @@ export function matmulABt(
         c02 = madd(x0, v128.load(w2 + off), c02);
         c03 = madd(x0, v128.load(w3 + off), c03);
       }
-      const nb = <usize>n << 2;
-      finishABt(o0 + nb, dotTail(hsum(c00), a0, w0, k4, K), bias, n, accumulate);
-      finishABt(o0 + nb + 4, dotTail(hsum(c01), a0, w1, k4, K), bias, n + 1, accumulate);
-      finishABt(o0 + nb + 8, dotTail(hsum(c02), a0, w2, k4, K), bias, n + 2, accumulate);
-      finishABt(o0 + nb + 12, dotTail(hsum(c03), a0, w3, k4, K), bias, n + 3, accumulate);
+      finishABt4(o0 + (<usize>n << 2), c00, c01, c02, c03, a0, w0, rowK, k4, K, bias, n, accumulate);
     }
     for (; n < n1; n++) {
       finishABt(o0 + (<usize>n << 2), dot1(a0, w + <usize>n * rowK, K), bias, n, accumulate);
@@ -249,16 +267,97 @@ function zeroBlock(out: usize, rowO: usize, r0: i32, r1: i32, c0: i32, c1: i32):
   }
 }
 
-/** out(M,K) (=|+=) a(M,N)·w(N,K), output rows [m0,m1) × columns [k0,k1). */
+/** Copies columns [c0, c1) of w(N,K), in blocks of 8, into panels of N×8 contiguous floats (panel p at dst + p·N·32 bytes). */
+export function packPanels(dst: usize, w: usize, N: i32, K: i32, c0: i32, c1: i32): void {
+  const rowW = <usize>K << 2;
+  for (let c = c0; c + 8 <= c1; c += 8) {
+    let d = dst + <usize>(c >> 3) * (<usize>N << 5);
+    let src = w + (<usize>c << 2);
+    for (let s = 0; s < N; s++) {
+      v128.store(d, v128.load(src));
+      v128.store(d + 16, v128.load(src + 16));
+      d += 32;
+      src += rowW;
+    }
+  }
+}
+
+// rows [r0, r1) × the 8 columns at cb (bytes) of out += a(r, :)·panel, panel rows of 32 bytes
+@inline function panelTiles(out: usize, rowO: usize, a: usize, rowA: usize, panel: usize, cb: usize, r0: i32, r1: i32, N: i32): void {
+  let r = r0;
+  for (; r + 4 <= r1; r += 4) {
+    const o0 = out + <usize>r * rowO + cb;
+    const o1 = o0 + rowO;
+    const o2 = o1 + rowO;
+    const o3 = o2 + rowO;
+    let c00 = v128.load(o0), c01 = v128.load(o0 + 16);
+    let c10 = v128.load(o1), c11 = v128.load(o1 + 16);
+    let c20 = v128.load(o2), c21 = v128.load(o2 + 16);
+    let c30 = v128.load(o3), c31 = v128.load(o3 + 16);
+    let xp = a + <usize>r * rowA;
+    let yp = panel;
+    for (let s = 0; s < N; s++) {
+      const y0 = v128.load(yp);
+      const y1 = v128.load(yp + 16);
+      let b = splatAt(xp);
+      c00 = madd(b, y0, c00); c01 = madd(b, y1, c01);
+      b = splatAt(xp + rowA);
+      c10 = madd(b, y0, c10); c11 = madd(b, y1, c11);
+      b = splatAt(xp + 2 * rowA);
+      c20 = madd(b, y0, c20); c21 = madd(b, y1, c21);
+      b = splatAt(xp + 3 * rowA);
+      c30 = madd(b, y0, c30); c31 = madd(b, y1, c31);
+      xp += 4;
+      yp += 32;
+    }
+    v128.store(o0, c00); v128.store(o0 + 16, c01);
+    v128.store(o1, c10); v128.store(o1 + 16, c11);
+    v128.store(o2, c20); v128.store(o2 + 16, c21);
+    v128.store(o3, c30); v128.store(o3 + 16, c31);
+  }
+  for (; r < r1; r++) {
+    const o0 = out + <usize>r * rowO + cb;
+    let c00 = v128.load(o0), c01 = v128.load(o0 + 16);
+    let xp = a + <usize>r * rowA;
+    let yp = panel;
+    for (let s = 0; s < N; s++) {
+      const b = splatAt(xp);
+      c00 = madd(b, v128.load(yp), c00);
+      c01 = madd(b, v128.load(yp + 16), c01);
+      xp += 4;
+      yp += 32;
+    }
+    v128.store(o0, c00); v128.store(o0 + 16, c01);
+  }
+}
+
+const ROW_CHUNK: i32 = 64;
+
+/**
+ * out(M,K) (=|+=) a(M,N)·w(N,K), output rows [m0,m1) × columns [k0,k1) (k0 a multiple of 8).
+ * packed ≠ 0: w's 8-column blocks already copied there by packPanels (contiguous panels stream from
+ * cache; w's rows are K apart). Chunks of rows keep a's rows in cache across the panels.
+ */
 export function matmulAB(
-  out: usize, a: usize, w: usize,
+  out: usize, a: usize, w: usize, packed: usize,
   M: i32, N: i32, K: i32, accumulate: i32,
   m0: i32, m1: i32, k0: i32, k1: i32,
 ): void {
   const rowO = <usize>K << 2;
+  const rowA = <usize>N << 2;
   if (!accumulate) zeroBlock(out, rowO, m0, m1, k0, k1);
+  let k8 = k0;
+  if (packed != 0) {
+    k8 = k0 + ((k1 - k0) & ~7);
+    for (let mc = m0; mc < m1; mc += ROW_CHUNK) {
+      const me = min(m1, mc + ROW_CHUNK);
+      for (let c = k0; c < k8; c += 8) {
+        panelTiles(out, rowO, a, rowA, packed + <usize>(c >> 3) * (<usize>N << 5), <usize>c << 2, mc, me, N);
+      }
+    }
+  }
   // a's 4 rows (4·N floats) stay in L1 while the tile walks the columns; w streams from L2
-  broadcastTiles(out, rowO, a, <usize>N << 2, 4, w, rowO, m0, m1, k0, k1, 0, N);
+  if (k8 < k1) broadcastTiles(out, rowO, a, rowA, 4, w, rowO, m0, m1, k8, k1, 0, N);
 }
 
 const CHUNK: i32 = 64;

@@ -1,0 +1,70 @@
+// Building what the desktop app runs, shared by `npm start` (bin/start.js) and `npm run dist`
+// (bin/dist.js): the renderer with Vite when it is missing or older than its sources, and the main
+// process, preload and engine worker bundled with esbuild (it ships with Vite) into dist/.
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const rendererOut = path.join(root, 'dist', 'renderer', 'index.html');
+
+/** The newest modification time of the files under `dir` (0 when there is none). */
+function newestMtime(dir) {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+/** True when dist/renderer is missing or older than renderer/ (or the API files it imports). */
+export function rendererIsStale() {
+  if (!existsSync(rendererOut)) return true;
+  const built = statSync(rendererOut).mtimeMs;
+  const sources = Math.max(newestMtime(path.join(root, 'renderer')), newestMtime(path.join(root, 'main', 'api')), newestMtime(path.join(root, 'main', 'transport')));
+  return sources > built;
+}
+
+/** Builds the renderer when needed; returns false (after one line on stderr) when the build failed. */
+export function buildRendererIfStale() {
+  if (!rendererIsStale()) return true;
+  const config = path.join(root, 'renderer', 'vite.config.ts');
+  if (!existsSync(config)) {
+    process.stderr.write('The renderer has no vite.config.ts yet; skipping its build.\n');
+    return false;
+  }
+  process.stderr.write('Building the user interface (vite build)…\n');
+  const result = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', config, '--logLevel', 'warn'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (result.status !== 0) {
+    process.stderr.write('The user interface did not build (see above); the page will say so.\n');
+    return false;
+  }
+  return true;
+}
+
+/** Bundles main, preload and the engine worker for Electron. Throws with a readable message on failure. */
+export async function bundleElectron() {
+  const esbuild = await import('esbuild');
+  const common = {
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    sourcemap: true,
+    logLevel: 'warning',
+    absWorkingDir: root,
+  };
+  await Promise.all([
+    // ESM like the sources; dependencies stay in node_modules (the packaged app ships them).
+    esbuild.build({ ...common, entryPoints: ['main/electron/main.ts'], outfile: 'dist/electron/main.js', format: 'esm', packages: 'external', external: ['electron'] }),
+    esbuild.build({ ...common, entryPoints: ['engine/worker.ts'], outfile: 'dist/engine/worker.js', format: 'esm', packages: 'external' }),
+    // A sandboxed preload can only be one CommonJS file that requires nothing but 'electron'.
+    esbuild.build({ ...common, entryPoints: ['main/electron/preload.ts'], outfile: 'dist/electron/preload.cjs', format: 'cjs', external: ['electron'] }),
+  ]);
+}

@@ -1,0 +1,160 @@
+/**
+ * Comparing runs and checkpoints side by side: their hyperparameters (with the rows that differ
+ * flagged), their best and last metrics (with the best value of each row marked), their loss curves
+ * (downsampled, min/max kept), and what each checkpoint writes from one shared prompt. Also as CSV.
+ */
+import type { Hyperparameters } from '../../engine/config.ts';
+import type { CheckpointSummary, RunRecord, Storage } from '../storage/index.ts';
+import {
+  ApiError, type CompareColumn, type CompareInput, type CompareResult, type CompareRow, type Curve,
+} from './contract.ts';
+import { messageOf, type Playground } from './service-playground.ts';
+import { checkpointById, runById } from './service-refs.ts';
+
+interface Column {
+  run: RunRecord;
+  checkpoint: CheckpointSummary | null;
+}
+
+const MAX_COLUMNS = 16;
+
+/** A metric row: how to read it from a column, and whether lower or higher is better. */
+interface MetricSpec {
+  field: string;
+  better: 'lower' | 'higher' | null;
+  value: (column: Column, storage: Storage) => number | null;
+}
+
+const METRICS: MetricSpec[] = [
+  { field: 'checkpoint step', better: null, value: (c) => c.checkpoint?.step ?? null },
+  { field: 'checkpoint val loss', better: 'lower', value: (c) => c.checkpoint?.valLoss ?? null },
+  { field: 'checkpoint train loss', better: 'lower', value: (c) => c.checkpoint?.trainLoss ?? null },
+  { field: 'best val loss', better: 'lower', value: (c) => c.run.bestValLoss },
+  { field: 'best val bits/char', better: 'lower', value: (c) => (c.run.bestValLoss === null ? null : c.run.bestValLoss / Math.LN2) },
+  { field: 'best val accuracy', better: 'higher', value: (c, s) => maxOf(s.metrics.list(c.run.id).map((m) => m.valAccuracy)) },
+  { field: 'last train loss', better: 'lower', value: (c) => c.run.lastTrainLoss },
+  { field: 'last val loss', better: 'lower', value: (c) => c.run.lastValLoss },
+  { field: 'last accuracy', better: 'higher', value: (c, s) => s.metrics.last(c.run.id)?.accuracy ?? null },
+  { field: 'steps', better: null, value: (c) => c.run.step },
+  { field: 'chars/sec', better: 'higher', value: (c) => c.run.charsPerSec },
+  { field: 'parameters', better: null, value: (c) => c.run.parameterCount },
+];
+
+export async function compare(storage: Storage, playground: Playground, input: CompareInput): Promise<CompareResult> {
+  const columns = columnsOf(storage, input);
+  const hyperKeys = Object.keys(columns[0].run.hyper) as (keyof Hyperparameters)[];
+  const hyperparameters: CompareRow[] = [
+    row('corpus', columns.map((c) => c.run.corpusName), null),
+    row('vocabulary', columns.map((c) => c.run.vocabSize), null),
+    ...hyperKeys.map((key) => row(key, columns.map((c) => {
+      const v = c.run.hyper[key];
+      return v === null || v === undefined ? null : (v as number | string);
+    }), null)),
+  ];
+  const metrics = METRICS.map((spec) => {
+    const values = columns.map((c) => spec.value(c, storage));
+    return row(spec.field, values, spec.better === null ? null : bestIndex(values, spec.better));
+  });
+  const maxPoints = input.maxPoints ?? 500;
+  if (!Number.isInteger(maxPoints) || maxPoints < 2) throw new ApiError(`maxPoints must be a whole number of at least 2 (got ${maxPoints}).`);
+  const seen = new Set<number>();
+  const curves: Curve[] = [];
+  for (const c of columns) {
+    if (seen.has(c.run.id)) continue;
+    seen.add(c.run.id);
+    curves.push(storage.metrics.curve(c.run.id, maxPoints));
+  }
+  const samples = await samplesOf(storage, playground, columns, input);
+  const described: CompareColumn[] = columns.map((c) => ({
+    runId: c.run.id, runName: c.run.name, checkpointId: c.checkpoint?.id ?? null, step: c.checkpoint?.step ?? null,
+  }));
+  return { columns: described, hyperparameters, metrics, curves, samples };
+}
+
+/** The comparison table (hyperparameters, then metrics) and the curves, as CSV text. */
+export async function compareCsv(storage: Storage, playground: Playground, input: CompareInput): Promise<{ table: string; curves: string }> {
+  const result = await compare(storage, playground, { ...input, prompt: undefined });
+  const header = ['field', ...result.columns.map((c) => (c.step === null ? c.runName : `${c.runName}@${c.step}`))];
+  const lines = [header, ...[...result.hyperparameters, ...result.metrics].map((r) => [r.field, ...r.values])];
+  const curveLines: (string | number | null)[][] = [['run', 'step', 'train_loss', 'val_loss']];
+  for (const curve of result.curves) {
+    const name = result.columns.find((c) => c.runId === curve.runId)!.runName;
+    curve.step.forEach((step, i) => curveLines.push([name, step, curve.trainLoss[i], curve.valLoss[i]]));
+  }
+  return { table: toCsv(lines), curves: toCsv(curveLines) };
+}
+
+function columnsOf(storage: Storage, input: CompareInput): Column[] {
+  const columns: Column[] = [];
+  for (const id of input.runIds ?? []) {
+    const run = runById(storage, id);
+    columns.push({ run, checkpoint: storage.checkpoints.best(run.id) });
+  }
+  for (const id of input.checkpointIds ?? []) {
+    const checkpoint = checkpointById(storage, id);
+    columns.push({ run: runById(storage, checkpoint.runId), checkpoint });
+  }
+  if (columns.length === 0) throw new ApiError('Choose at least one run or checkpoint to compare.');
+  if (columns.length > MAX_COLUMNS) throw new ApiError(`At most ${MAX_COLUMNS} runs and checkpoints can be compared at once (got ${columns.length}).`);
+  return columns;
+}
+
+/** With a prompt, every checkpoint writes from it (same seed); without, each column shows its stored sample. */
+async function samplesOf(storage: Storage, playground: Playground, columns: Column[], input: CompareInput): Promise<CompareResult['samples']> {
+  const length = input.sampleLength ?? 200;
+  if (!Number.isInteger(length) || length < 1 || length > 10_000) throw new ApiError(`The sample length must be a whole number from 1 to 10000 (got ${length}).`);
+  const texts: (string | null)[] = [];
+  const errors: (string | null)[] = [];
+  if (input.prompt === undefined || input.prompt === '') {
+    for (const c of columns) {
+      const sample = c.checkpoint ? storage.samples.forCheckpoint(c.checkpoint.id)[0] ?? null : null;
+      texts.push(sample ? sample.text : null);
+      errors.push(c.checkpoint ? null : `Run "${c.run.name}" has no checkpoint yet.`);
+    }
+    return { prompt: '', texts, errors };
+  }
+  for (const c of columns) {
+    if (!c.checkpoint) {
+      texts.push(null);
+      errors.push(`Run "${c.run.name}" has no checkpoint yet.`);
+      continue;
+    }
+    try {
+      const { text } = await playground.generate({ checkpointId: c.checkpoint.id, prime: input.prompt, length, temperature: 0.8, seed: 1 });
+      texts.push(text);
+      errors.push(null);
+    } catch (error) {
+      texts.push(null);
+      errors.push(messageOf(error));
+    }
+  }
+  return { prompt: input.prompt, texts, errors };
+}
+
+function row(field: string, values: (string | number | null)[], best: number | null): CompareRow {
+  const first = JSON.stringify(values[0]);
+  return { field, values, differs: values.some((v) => JSON.stringify(v) !== first), best };
+}
+
+function bestIndex(values: (string | number | null)[], better: 'lower' | 'higher'): number | null {
+  let best: number | null = null;
+  values.forEach((v, i) => {
+    if (typeof v !== 'number' || !Number.isFinite(v)) return;
+    const current = best === null ? null : (values[best] as number);
+    if (current === null || (better === 'lower' ? v < current : v > current)) best = i;
+  });
+  return best;
+}
+
+function maxOf(values: (number | null)[]): number | null {
+  const numbers = values.filter((v): v is number => v !== null);
+  return numbers.length === 0 ? null : Math.max(...numbers);
+}
+
+function toCsv(rows: (string | number | null)[][]): string {
+  const cell = (v: string | number | null) => {
+    const text = v === null ? '' : String(v);
+    return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  };
+  return rows.map((r) => r.map(cell).join(',')).join('\n') + '\n';
+}

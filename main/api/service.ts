@@ -1,0 +1,328 @@
+/**
+ * The workbench in-process: every method of WorkbenchApi (contract.ts) on top of the storage layer,
+ * the run manager and the engine library. The Electron IPC, the WebSocket host and the CLI all wrap
+ * this one object. Payload shapes are checked at the transport (zod); here the meaning is checked —
+ * unknown ids and names, corpora too short, hyperparameters out of range, characters a model does not
+ * know — and each refusal is an ApiError a person can act on, raised before anything is stored.
+ */
+import { PRESETS, type PresetName } from '../../engine/config.ts';
+import { decodeUtf8Exact } from '../../engine/text/utf8.ts';
+import { nodeEngineLauncher, type EngineLauncher } from '../runs/launcher.ts';
+import { planTraining, resolveHyperparameters } from '../runs/plan.ts';
+import { createContinuation, createQueuedRun, createSweepRuns } from '../runs/run-factory.ts';
+import { RunManager } from '../runs/run-manager.ts';
+import { Storage, type RunRecord } from '../storage/index.ts';
+import {
+  API_METHODS, ApiError, type CorpusStats, type HyperparameterCheck, type RunDetail, type RunSummary, type WorkbenchApi,
+} from './contract.ts';
+import { compare, compareCsv } from './service-compare.ts';
+import { Playground, messageOf } from './service-playground.ts';
+import { checkpointById, resolveCheckpointRef, resolveRunRef, runById } from './service-refs.ts';
+
+export interface WorkbenchServiceOptions {
+  /** Open this database file (closed again by `close`)… */
+  dbPath?: string;
+  /** …or use this open storage (left open by `close`). */
+  storage?: Storage;
+  /** Runs trained at once (default: the number of cores). */
+  concurrency?: number;
+  /** How engine processes start (default: a Node child running engine/worker.ts). */
+  launcher?: EngineLauncher;
+  /** Take over queued runs left by a host that closed (the app and `serve` do; a one-shot CLI need not). Default true. */
+  adoptQueued?: boolean;
+  /** At `close`, leave running runs paused (resumable) rather than stopped. Default true. */
+  pauseOnClose?: boolean;
+}
+
+export type WorkbenchService = WorkbenchApi & {
+  /** The run manager (for hosts that wait on runs, e.g. the CLI's `train`). */
+  readonly runs: RunManager;
+  readonly storage: Storage;
+  close(): Promise<void>;
+};
+
+export function createWorkbenchService(options: WorkbenchServiceOptions): WorkbenchService {
+  if (!options.storage && !options.dbPath) throw new ApiError('The workbench service needs a database: give dbPath or storage.', 'internal');
+  const ownsStorage = !options.storage;
+  const storage = options.storage ?? Storage.open(options.dbPath!);
+  const manager = new RunManager({
+    storage,
+    launcher: options.launcher ?? nodeEngineLauncher(),
+    concurrency: options.concurrency,
+    adoptQueued: options.adoptQueued ?? true,
+  });
+  const playground = new Playground(storage);
+  manager.start();
+  let closed = false;
+
+  const summary = (run: RunRecord): RunSummary => ({
+    id: run.id, name: run.name, corpusId: run.corpusId, corpusName: run.corpusName, status: run.status, reason: run.reason,
+    parentRunId: run.parentRunId, sweepId: run.sweepId, hyper: run.hyper, vocabSize: run.vocabSize,
+    parameterCount: run.parameterCount, step: run.step, totalSteps: run.totalSteps, lastTrainLoss: run.lastTrainLoss,
+    lastValLoss: run.lastValLoss, bestValLoss: run.bestValLoss, charsPerSec: run.charsPerSec, createdAt: run.createdAt,
+    startedAt: run.startedAt, endedAt: run.endedAt,
+  });
+  const corpusText = (id: number): { name: string; text: string } => {
+    const corpus = Number.isInteger(id) ? storage.corpora.detail(id) : null;
+    if (!corpus) throw new ApiError(`No corpus with id ${id}.`, 'not-found');
+    return corpus;
+  };
+  const forgetRuns = async (runIds: number[]) => {
+    for (const id of runIds) {
+      await manager.forget(id);
+      for (const c of storage.checkpoints.list(id)) playground.cache.forget(c.id);
+    }
+  };
+
+  const api: WorkbenchService = {
+    runs: manager,
+    storage,
+
+    // ------------------------------------------------------------ corpora
+    async listCorpora() {
+      return storage.corpora.list();
+    },
+    async getCorpus(id) {
+      const corpus = Number.isInteger(id) ? storage.corpora.detail(id) : null;
+      if (!corpus) throw new ApiError(`No corpus with id ${id}.`, 'not-found');
+      return corpus;
+    },
+    async addCorpus(input) {
+      const name = (input.name ?? '').trim();
+      if (name === '') throw new ApiError('A corpus needs a name.');
+      let text: string;
+      if (input.bytes !== undefined) {
+        if (input.text !== undefined) throw new ApiError('Give the corpus as text or as bytes, not both.');
+        text = decodeUtf8Exact(input.bytes, { normalize: input.normalize ?? false }).text;
+      } else if (input.text !== undefined) {
+        text = input.normalize ? input.text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n') : input.text;
+      } else {
+        throw new ApiError(`Corpus "${name}" has no text: give its text or its file bytes.`);
+      }
+      if (text.length === 0) throw new ApiError(`Corpus "${name}" is empty.`);
+      return storage.corpora.add({ name, text, source: input.source ?? 'paste' }).corpus;
+    },
+    async updateCorpus(id, patch) {
+      corpusText(id);
+      if (patch.text !== undefined && patch.text.length === 0) throw new ApiError('A corpus cannot be empty.');
+      return storage.corpora.update(id, patch);
+    },
+    async corpusStats(id, window, objective = 'next') {
+      const { text } = corpusText(id);
+      if (!Number.isInteger(window) || window < 1) throw new ApiError(`The window must be a whole number of at least 1 (got ${window}).`);
+      if (objective !== 'next' && objective !== 'every') throw new ApiError(`The objective must be "next" or "every" (got ${String(objective)}).`);
+      return statsOf(text, window, objective);
+    },
+    async corpusDeleteImpact(id) {
+      corpusText(id);
+      return storage.corpora.deleteImpact(id);
+    },
+    async deleteCorpus(id, deleteOptions = {}) {
+      corpusText(id);
+      const impact = storage.corpora.deleteImpact(id);
+      // Refused by storage (naming the runs) unless cascading; only then are those runs' engines ended.
+      if (impact.runs.length > 0 && !deleteOptions.cascade) storage.corpora.delete(id);
+      await forgetRuns(impact.runs.map((r) => r.id));
+      storage.corpora.delete(id, { cascade: deleteOptions.cascade === true });
+      for (const run of impact.runs) manager.emit({ type: 'deleted', runId: run.id });
+    },
+
+    // ------------------------------------------------------------ runs
+    async presets() {
+      return (Object.keys(PRESETS) as PresetName[]).map((name) => ({ name, label: PRESETS[name].label, hyper: PRESETS[name].hyper }));
+    },
+    async checkHyperparameters(input) {
+      const hyper = resolveHyperparameters(input.preset, input.hyper);
+      const text = input.corpusId === undefined ? null : corpusText(input.corpusId).text;
+      const plan = planTraining(hyper, text);
+      const check: HyperparameterCheck = {
+        hyper, errors: plan.errors, corpusError: plan.corpusError, parameterCount: plan.parameterCount,
+        memoryBytes: plan.memoryBytes, trainWindows: plan.trainWindows, totalSteps: plan.totalSteps,
+      };
+      return check;
+    },
+    async listRuns() {
+      return storage.runs.list().map(summary);
+    },
+    async getRun(id) {
+      const run = runById(storage, id);
+      const detail: RunDetail = {
+        ...summary(run),
+        reproduction: run.reproduction,
+        checkpoints: storage.checkpoints.list(run.id),
+        latestSample: storage.samples.latest(run.id),
+      };
+      return detail;
+    },
+    async resolveRun(ref) {
+      return summary(resolveRunRef(storage, ref));
+    },
+    async resolveCheckpoint(ref) {
+      return resolveCheckpointRef(storage, ref);
+    },
+    async createRun(input) {
+      const run = createQueuedRun(storage, input);
+      manager.emit({ type: 'created', runId: run.id });
+      manager.enqueue(run.id);
+      return summary(run);
+    },
+    async createSweep(input) {
+      const { sweepId, runs } = createSweepRuns(storage, input);
+      for (const run of runs) {
+        manager.emit({ type: 'created', runId: run.id });
+        manager.enqueue(run.id);
+      }
+      return { sweepId, runs: runs.map(summary) };
+    },
+    async pauseRun(id) {
+      runById(storage, id);
+      manager.pause(id);
+    },
+    async resumeRun(id) {
+      runById(storage, id);
+      manager.resume(id);
+    },
+    async stopRun(id) {
+      runById(storage, id);
+      manager.stop(id);
+    },
+    async continueRun(input) {
+      const run = createContinuation(storage, input);
+      manager.emit({ type: 'created', runId: run.id });
+      manager.enqueue(run.id);
+      return summary(run);
+    },
+    async renameRun(id, name) {
+      runById(storage, id);
+      return summary(storage.runs.rename(id, name));
+    },
+    async runDeleteImpact(id) {
+      runById(storage, id);
+      return storage.runs.deleteImpact(id);
+    },
+    async deleteRun(id) {
+      runById(storage, id);
+      await forgetRuns([id]);
+      storage.runs.delete(id);
+      manager.emit({ type: 'deleted', runId: id });
+    },
+    async runMetrics(id, metricOptions = {}) {
+      runById(storage, id);
+      const maxPoints = metricOptions.maxPoints;
+      if (maxPoints !== undefined && (!Number.isInteger(maxPoints) || maxPoints < 2)) {
+        throw new ApiError(`maxPoints must be a whole number of at least 2 (got ${maxPoints}).`);
+      }
+      return storage.metrics.list(id, maxPoints === undefined ? {} : { maxPoints });
+    },
+    async listCheckpoints(runId) {
+      runById(storage, runId);
+      return storage.checkpoints.list(runId);
+    },
+    async deleteCheckpoint(id) {
+      const checkpoint = checkpointById(storage, id);
+      if (manager.isActive(checkpoint.runId) && storage.checkpoints.latest(checkpoint.runId)?.id === id) {
+        throw new ApiError(`Checkpoint #${id} is the latest of run "${checkpoint.runName}", which is training; stop the run first.`, 'conflict');
+      }
+      storage.checkpoints.delete(id);
+      playground.cache.forget(id);
+    },
+    async listSamples(runId) {
+      runById(storage, runId);
+      return storage.samples.list(runId);
+    },
+    async getConcurrency() {
+      return manager.concurrency;
+    },
+    async setConcurrency(limit) {
+      manager.setConcurrency(limit);
+    },
+
+    // ------------------------------------------------------------ compare
+    compare: (input) => compare(storage, playground, input),
+    compareCsv: (input) => compareCsv(storage, playground, input),
+
+    // ------------------------------------------------------------ playground
+    predict: (input) => playground.predict(input),
+    generate: (input) => playground.generate(input),
+    trace: (input) => playground.trace(input),
+    evaluate: (input) => playground.evaluate(input),
+
+    // ------------------------------------------------------------ import / export
+    async importCheckpoint(input) {
+      const { run } = playground.importCheckpoint(input);
+      manager.emit({ type: 'created', runId: run.id });
+      return summary(run);
+    },
+    async exportCheckpoint(input) {
+      return playground.exportCheckpoint(input);
+    },
+
+    // ------------------------------------------------------------ storage
+    async storageInfo() {
+      return storage.info.info();
+    },
+    async vacuum() {
+      return storage.info.vacuum();
+    },
+
+    onRunEvent(callback) {
+      return manager.onEvent(callback);
+    },
+
+    async close() {
+      if (closed) return;
+      closed = true;
+      await manager.shutdown({ pauseRunning: options.pauseOnClose ?? true });
+      playground.cache.forget();
+      if (ownsStorage) storage.close();
+    },
+  };
+
+  // Every method: refused once closed, and any error leaves as an ApiError with a readable message.
+  for (const method of API_METHODS) {
+    const implementation = api[method] as (...args: unknown[]) => Promise<unknown>;
+    (api as unknown as Record<string, unknown>)[method] = async (...args: unknown[]) => {
+      if (closed) throw new ApiError('The workbench service is closed.', 'internal');
+      try {
+        return await implementation(...args);
+      } catch (error) {
+        throw toApiError(error);
+      }
+    };
+  }
+  return api;
+}
+
+/** Our own errors pass; the engine's readable errors become bad input; anything else is internal. */
+export function toApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
+  if (error instanceof Error) {
+    const engineError = typeof (error as { code?: unknown }).code === 'string' && error.constructor.name !== 'SqliteError';
+    if (engineError || error instanceof RangeError) return new ApiError(error.message, 'bad-input');
+    return new ApiError(`Internal error: ${error.message}`, 'internal');
+  }
+  return new ApiError(`Internal error: ${messageOf(error)}`, 'internal');
+}
+
+function statsOf(text: string, window: number, objective: 'next' | 'every'): CorpusStats {
+  const counts = new Map<string, number>();
+  let chars = 0;
+  for (const ch of text) {
+    counts.set(ch, (counts.get(ch) ?? 0) + 1);
+    chars++;
+  }
+  const frequencies = [...counts].map(([char, count]) => ({ char, count }))
+    .sort((a, b) => b.count - a.count || a.char.codePointAt(0)! - b.char.codePointAt(0)!);
+  const windows = objective === 'next'
+    ? Math.max(0, chars - window)
+    : chars < window + 1 ? 0 : Math.floor((chars - (window + 1)) / window) + 1;
+  return {
+    chars,
+    distinct: counts.size,
+    frequencies,
+    singletons: frequencies.filter((f) => f.count === 1).map((f) => f.char),
+    windows,
+    hasBom: text.startsWith('\uFEFF'),
+    crlf: text.split('\r\n').length - 1,
+  };
+}

@@ -1,0 +1,309 @@
+// Training as a library call: events, epochs and steps, validation, checkpoints, samples, the NaN guard,
+// early stopping, stop/pause, seeding, and a few steps on the Chinese corpus (V = 2,579).
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_HYPERPARAMETERS, type Hyperparameters } from '../../engine/config.ts';
+import { buildLayout } from '../../engine/core/params.ts';
+import { decodeCheckpoint, encodeCheckpoint } from '../../engine/format/checkpoint.ts';
+import { referenceKernels } from '../../engine/kernels/reference.ts';
+import { Model } from '../../engine/model.ts';
+import { createOptimizer } from '../../engine/optim/index.ts';
+import { Vocabulary } from '../../engine/text/vocab.ts';
+import { predictNext } from '../../engine/infer/predict.ts';
+import {
+  NO_CONTROL, epochOrder, resolvePrompt, train,
+  type CheckpointMessage, type DoneMessage, type ErrorMessage, type ProgressMessage, type ReadyMessage, type TrainControl,
+} from '../../engine/train/trainer.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const corpus = (name: string) => readFileSync(path.resolve(repoRoot, '../shared/corpora', name), 'utf8');
+const sentence = corpus('seed-hello-rnn.txt');
+
+const small: Hyperparameters = {
+  ...DEFAULT_HYPERPARAMETERS,
+  hidden: 16, embed: 8, window: 8, batch: 16, steps: 30, lr: 0.01,
+  valFraction: 0.2, evalEvery: 10, checkpointEvery: 10, seed: 7,
+};
+
+function recorder() {
+  const ev = {
+    ready: [] as ReadyMessage[], progress: [] as ProgressMessage[], checkpoint: [] as CheckpointMessage[],
+    done: [] as DoneMessage[], error: [] as ErrorMessage[],
+  };
+  const events = {
+    onReady: (m: ReadyMessage) => ev.ready.push(m),
+    onProgress: (m: ProgressMessage): unknown => ev.progress.push(m),
+    onCheckpoint: (m: CheckpointMessage) => ev.checkpoint.push(m),
+    onDone: (m: DoneMessage) => ev.done.push(m),
+    onError: (m: ErrorMessage) => ev.error.push(m),
+  };
+  return { ev, events };
+}
+
+describe('train (library call)', () => {
+  it('runs a minibatch job with validation: ready, one progress per step, periodic + best + final checkpoints, done', async () => {
+    const { ev, events } = recorder();
+    const result = await train({ hyper: small, corpusText: sentence }, events, NO_CONTROL, { kernels: referenceKernels });
+    expect(ev.error).toEqual([]);
+    expect(result.status).toBe('done');
+
+    // 102 chars → train 81 (floor of 102·0.8), val 21; window 8 → 73 and 13 windows
+    const [ready] = ev.ready;
+    expect(ready.trainWindows).toBe(73);
+    expect(ready.valWindows).toBe(13);
+    expect(ready.totalSteps).toBe(30);
+    expect(ready.vocabSize).toBe(28);
+    expect(ready.parameterCount).toBe(buildLayout({ cell: 'lstm', layers: 1, vocabSize: 28, embed: 8, hidden: 16 }).total);
+
+    expect(ev.progress.map((p) => p.step)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    for (const p of ev.progress) {
+      expect(p.type).toBe('progress');
+      expect(p.totalSteps).toBe(30);
+      expect(p.trainLossAvg).toBe(p.trainLoss); // one step per event
+      expect(p.bitsPerChar).toBeCloseTo(p.trainLoss / Math.LN2, 12);
+      expect(p.accuracy).toBeGreaterThanOrEqual(0);
+      expect(p.accuracy).toBeLessThanOrEqual(1);
+      expect(Number.isFinite(p.gradNorm) && p.gradNorm > 0).toBe(true);
+      expect(p.lr).toBe(0.01);
+      expect(p.epoch).toBeCloseTo((p.step * 16) / 73, 12);
+      expect(p.elapsedMs).toBeGreaterThan(0);
+      // validation exactly every 10 steps (and the last step, 30, is one of them)
+      if (p.step % 10 === 0) {
+        expect(p.valLoss).not.toBeNull();
+        expect(p.valBitsPerChar).toBeCloseTo(p.valLoss! / Math.LN2, 12);
+        expect(p.valAccuracy).not.toBeNull();
+      } else {
+        expect(p.valLoss).toBeNull();
+      }
+    }
+    // the loss goes down on this tiny text
+    expect(ev.progress[29].trainLoss).toBeLessThan(ev.progress[0].trainLoss);
+
+    const kinds = ev.checkpoint.map((c) => `${c.kind}@${c.step}`);
+    expect(kinds.filter((k) => k.startsWith('periodic'))).toEqual(['periodic@10', 'periodic@20']);
+    expect(kinds[kinds.length - 1]).toBe('final@30');
+    // a 'best' checkpoint exactly at the evaluations that improved the validation loss
+    let best = Infinity;
+    const expectedBest: string[] = [];
+    for (const p of ev.progress) {
+      if (p.valLoss !== null && p.valLoss < best) {
+        best = p.valLoss;
+        expectedBest.push(`best@${p.step}`);
+      }
+    }
+    expect(kinds.filter((k) => k.startsWith('best'))).toEqual(expectedBest);
+    expect(expectedBest[0]).toBe('best@10');
+
+    const [done] = ev.done;
+    expect(done).toEqual({ type: 'done', status: 'done', step: 30, trainLoss: ev.progress[29].trainLoss, valLoss: ev.progress[29].valLoss });
+
+    // the final checkpoint is the trained model, with optimizer state and hyperparameters
+    const final = decodeCheckpoint(ev.checkpoint[ev.checkpoint.length - 1].bytes);
+    expect(final.step).toBe(30);
+    expect(final.hyper).toEqual(small);
+    expect(final.optimizer?.kind).toBe('adam');
+    expect(final.optimizer?.stepCount).toBe(30);
+    expect(Object.keys(final.optimizer!.buffers).sort()).toEqual(['exp_avg', 'exp_avg_sq']);
+    expect(Array.from(final.params)).toEqual(Array.from(result.model!.params));
+    expect(final.vocab).toEqual(Vocabulary.fromText(sentence).chars);
+  });
+
+  it('counts epochs as passes over the windows: full batch = one step per epoch; minibatches = ceil(windows / batch)', async () => {
+    const full = recorder();
+    await train({ hyper: { ...small, batch: 'full', steps: null, epochs: 3, valFraction: 0, checkpointEvery: 0 }, corpusText: sentence }, full.events);
+    expect(full.ev.ready[0].trainWindows).toBe(94); // 102 − 8
+    expect(full.ev.ready[0].totalSteps).toBe(3);
+    expect(full.ev.progress.map((p) => p.epoch)).toEqual([1, 2, 3]);
+    expect(full.ev.checkpoint.map((c) => c.kind)).toEqual(['final']);
+
+    const mini = recorder();
+    await train({ hyper: { ...small, batch: 30, steps: null, epochs: 2, valFraction: 0, checkpointEvery: 0 }, corpusText: sentence }, mini.events);
+    expect(mini.ev.ready[0].totalSteps).toBe(8); // ceil(94 / 30) = 4 per epoch
+    expect(mini.ev.done[0].step).toBe(8);
+  });
+
+  it('shuffles each epoch from (seed, epoch): a permutation, different per epoch and seed, identity for full batch', () => {
+    const a = new Int32Array(50);
+    const b = new Int32Array(50);
+    epochOrder(a, 7, 0, true);
+    expect(Array.from(a).sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    epochOrder(b, 7, 0, true);
+    expect(b).toEqual(a);
+    epochOrder(b, 7, 1, true);
+    expect(b).not.toEqual(a);
+    epochOrder(b, 8, 0, true);
+    expect(b).not.toEqual(a);
+    epochOrder(b, 7, 3, false);
+    expect(Array.from(b)).toEqual(Array.from({ length: 50 }, (_, i) => i));
+  });
+
+  it('is seeded: the same seed gives the same run bit for bit (dropout included), another seed another run', async () => {
+    const hyper = { ...small, layers: 2, dropout: 0.3, steps: 12, checkpointEvery: 0 };
+    const run = async (seed: number) => {
+      const r = recorder();
+      const res = await train({ hyper: { ...hyper, seed }, corpusText: sentence }, r.events);
+      return { losses: r.ev.progress.map((p) => p.trainLoss), params: Array.from(res.model!.params) };
+    };
+    const a = await run(3);
+    const b = await run(3);
+    const c = await run(4);
+    expect(b.losses).toEqual(a.losses);
+    expect(b.params).toEqual(a.params);
+    expect(c.losses).not.toEqual(a.losses);
+  });
+
+  it('reports every N steps with progressEvery, trainLossAvg = the mean of the steps since the previous event', async () => {
+    const each = recorder();
+    await train({ hyper: { ...small, steps: 9, valFraction: 0, checkpointEvery: 0 }, corpusText: sentence }, each.events);
+    const sparse = recorder();
+    await train({ hyper: { ...small, steps: 9, valFraction: 0, checkpointEvery: 0 }, corpusText: sentence, progressEvery: 4 }, sparse.events);
+    expect(sparse.ev.progress.map((p) => p.step)).toEqual([4, 8, 9]);
+    const losses = each.ev.progress.map((p) => p.trainLoss);
+    const mean = (xs: number[]) => xs.reduce((s, x) => s + x, 0) / xs.length;
+    expect(sparse.ev.progress[0].trainLoss).toBe(losses[3]);
+    expect(sparse.ev.progress[0].trainLossAvg).toBeCloseTo(mean(losses.slice(0, 4)), 12);
+    expect(sparse.ev.progress[1].trainLossAvg).toBeCloseTo(mean(losses.slice(4, 8)), 12);
+    expect(sparse.ev.progress[2].trainLossAvg).toBeCloseTo(losses[8], 12);
+  });
+
+  it('generates a sample at each checkpoint; an out-of-vocabulary prompt drops to its longest known suffix', async () => {
+    const { ev, events } = recorder();
+    await train(
+      { hyper: { ...small, steps: 20, valFraction: 0 }, corpusText: sentence, sample: { prompt: 'Ω Hello', length: 12, temperature: 0.8 } },
+      events,
+    );
+    expect(ev.checkpoint.map((c) => c.kind)).toEqual(['periodic', 'final']);
+    for (const c of ev.checkpoint) {
+      expect(c.sample).toBeDefined();
+      expect(c.sample!.prompt).toBe(' Hello'); // 'Ω' is not in the sentence
+      expect(Array.from(c.sample!.text)).toHaveLength(12);
+      expect(c.sample!.temperature).toBe(0.8);
+      expect(c.sample!.length).toBe(12);
+      expect(Vocabulary.fromText(sentence).unknownChars(c.sample!.text)).toEqual([]);
+    }
+    const vocab = Vocabulary.fromText(sentence);
+    expect(resolvePrompt('Hello', vocab, sentence)).toBe('Hello');
+    expect(resolvePrompt('ΩΨ', vocab, sentence)).toBe('H'); // nothing known: the corpus's first character
+    expect(resolvePrompt('', vocab, sentence)).toBe('H');
+  });
+
+  it('stops with an error naming the step and a hint when the loss turns NaN/Inf', async () => {
+    // A checkpoint whose weights are huge: the logits overflow float32 on the next forward.
+    const hyper = { ...small, valFraction: 0, steps: 10, checkpointEvery: 0 };
+    const vocab = Vocabulary.fromText(sentence);
+    const model = new Model({ cell: 'lstm', layers: 1, vocabSize: vocab.size, embed: 8, hidden: 16, window: 8, objective: 'next', dropout: 0 });
+    // every unit saturated at h = o·tanh(c) = tanh(1) > 0, output weights at float32's maximum:
+    // each logit is 16 · 0.76 · 3e38, beyond float32's range.
+    const H = 16;
+    const bias = model.layout.view(model.params, 'lstm.bias_ih_l0');
+    [100, -100, 100, 100].forEach((v, gate) => bias.fill(v, gate * H, (gate + 1) * H));
+    model.layout.view(model.params, 'linear.weight').fill(3e38);
+    const opt = createOptimizer(hyper, model.layout.total);
+    const bytes = encodeCheckpoint(
+      { config: model.config, vocab: vocab.chars, params: model.params, step: 4, hyper, optimizer: { kind: 'adam', stepCount: 4, buffers: opt.state() } },
+      { withOptimizer: true },
+    );
+    const { ev, events } = recorder();
+    const result = await train({ hyper, corpusText: sentence, resumeFrom: bytes }, events);
+    expect(result.status).toBe('error');
+    expect(ev.done).toEqual([]);
+    expect(ev.error).toHaveLength(1);
+    expect(ev.error[0].step).toBe(5);
+    expect(ev.error[0].message).toMatch(/^Training diverged at step 5: the (loss|gradient norm) became (NaN|Infinity|-Infinity)\. Try to lower the learning rate \(now 0\.01\) or enable gradient clipping/);
+    expect(ev.error[0].message).not.toMatch(/\n\s+at /); // no stack
+  });
+
+  it('early-stops after `patience` evaluations without a better validation loss (status early-stopped)', async () => {
+    // Adam at a high rate on 81 characters overfits within a few dozen steps: validation loss turns up.
+    const hyper = { ...small, lr: 0.05, batch: 'full' as const, steps: 400, evalEvery: 5, earlyStopPatience: 3, checkpointEvery: 0 };
+    const { ev, events } = recorder();
+    const result = await train({ hyper, corpusText: sentence }, events);
+    const vals = ev.progress.filter((p) => p.valLoss !== null).map((p) => ({ step: p.step, loss: p.valLoss! }));
+    // replay the rule over the observed validation losses
+    let best = Infinity;
+    let since = 0;
+    let stopAt: number | null = null;
+    for (const v of vals) {
+      if (v.loss < best) {
+        best = v.loss;
+        since = 0;
+      } else if (++since >= 3) {
+        stopAt = v.step;
+        break;
+      }
+    }
+    expect(stopAt).not.toBeNull(); // this setting does overfit
+    expect(result.status).toBe('early-stopped');
+    expect(ev.done[0].status).toBe('early-stopped');
+    expect(ev.done[0].step).toBe(stopAt);
+    expect(vals[vals.length - 1].step).toBe(stopAt);
+    expect(ev.checkpoint[ev.checkpoint.length - 1].kind).toBe('final');
+    expect(ev.checkpoint.filter((c) => c.kind === 'best').every((c) => c.valLoss! >= best)).toBe(true);
+    expect(ev.checkpoint.filter((c) => c.kind === 'best').pop()!.valLoss).toBe(best);
+  });
+
+  it('honours stop and pause from the control object', async () => {
+    const hyper = { ...small, steps: 1000, valFraction: 0, checkpointEvery: 0 };
+    let stop = false;
+    let paused = false;
+    let release: (() => void) | null = null;
+    const waits: number[] = [];
+    const control: TrainControl = {
+      shouldStop: () => stop,
+      waitIfPaused: async (step) => {
+        if (paused) {
+          waits.push(step);
+          await new Promise<void>((resolve) => (release = resolve));
+        }
+      },
+    };
+    const { ev, events } = recorder();
+    const onProgress = events.onProgress;
+    events.onProgress = (m) => {
+      onProgress(m);
+      if (m.step === 5) paused = true;
+    };
+    const running = train({ hyper, corpusText: sentence }, events, control);
+    while (release === null) await new Promise((r) => setTimeout(r, 5));
+    expect(waits).toEqual([5]);
+    expect(ev.progress).toHaveLength(5); // nothing ran while paused
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ev.progress).toHaveLength(5);
+    paused = false;
+    events.onProgress = (m) => {
+      onProgress(m);
+      if (m.step === 12) stop = true;
+    };
+    (release as unknown as () => void)();
+    const result = await running;
+    expect(result.status).toBe('stopped');
+    expect(ev.done).toEqual([{ type: 'done', status: 'stopped', step: 12, trainLoss: ev.progress[11].trainLoss, valLoss: null }]);
+    expect(ev.checkpoint.map((c) => `${c.kind}@${c.step}`)).toEqual(['final@12']);
+  });
+
+  it('trains a few minibatch steps on tang300 (V = 2,579) and the vocabulary survives the checkpoint round trip', async () => {
+    const tang = corpus('tang300.txt');
+    const hyper: Hyperparameters = { ...DEFAULT_HYPERPARAMETERS, hidden: 16, embed: 8, window: 6, batch: 32, steps: 4, valFraction: 0.01, evalEvery: 4, checkpointEvery: 0, seed: 5 };
+    const { ev, events } = recorder();
+    const result = await train({ hyper, corpusText: tang }, events);
+    expect(ev.error).toEqual([]);
+    expect(result.status).toBe('done');
+    expect(ev.ready[0].vocabSize).toBe(2579);
+    expect(ev.progress).toHaveLength(4);
+    for (const p of ev.progress) expect(p.trainLoss).toBeGreaterThan(Math.log(2579) * 0.9); // barely trained
+    expect(ev.progress[3].valLoss).not.toBeNull();
+
+    const final = decodeCheckpoint(ev.checkpoint[ev.checkpoint.length - 1].bytes);
+    const vocab = Vocabulary.fromText(tang);
+    expect(final.vocab).toEqual(vocab.chars);
+    expect(final.vocab).toContain('月');
+    expect(final.config.vocabSize).toBe(2579);
+    const loaded = new Model(final.config);
+    loaded.params.set(final.params);
+    const ours = predictNext(result.model!, result.vocab!, '床前明月光', 3);
+    const theirs = predictNext(loaded, Vocabulary.fromChars(final.vocab), '床前明月光', 3);
+    expect(theirs).toEqual(ours);
+  });
+});

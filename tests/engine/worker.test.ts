@@ -1,0 +1,234 @@
+// The engine process for real: engine/worker.ts forked as a Node child (tsx, advanced serialization)
+// running the reference job. Progress arrives, pause/resume/stop are honoured, the final checkpoint
+// loads into a Model that predicts, bad start messages get a readable error, and a worker whose parent
+// dies ends by itself.
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PRESETS } from '../../engine/config.ts';
+import { decodeCheckpoint } from '../../engine/format/checkpoint.ts';
+import { predictNext } from '../../engine/infer/predict.ts';
+import { Model } from '../../engine/model.ts';
+import type { EngineMessage, HostMessage } from '../../engine/protocol.ts';
+import { Vocabulary } from '../../engine/text/vocab.ts';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const workerPath = path.resolve(repoRoot, 'engine/worker.ts');
+const sentence = readFileSync(path.resolve(repoRoot, '../shared/corpora/seed-hello-rnn.txt'), 'utf8');
+
+const started: ChildProcess[] = [];
+afterEach(() => {
+  for (const c of started.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+function startWorker() {
+  const child = fork(workerPath, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+  started.push(child);
+  const messages: EngineMessage[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += String(d)));
+  const waiters: { test: (m: EngineMessage) => boolean; resolve: (m: EngineMessage) => void }[] = [];
+  child.on('message', (m: EngineMessage) => {
+    messages.push(m);
+    for (const w of waiters.slice()) {
+      if (w.test(m)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  return {
+    child,
+    messages,
+    stderr: () => stderr,
+    exited,
+    send: (m: HostMessage | Record<string, unknown>) => child.send(m),
+    /** The first message (already received or still to come) after index `from` that passes `test`. */
+    waitFor<T extends EngineMessage['type']>(type: T, from = 0, test: (m: Extract<EngineMessage, { type: T }>) => boolean = () => true, ms = 60_000) {
+      const match = (m: EngineMessage) => m.type === type && test(m as Extract<EngineMessage, { type: T }>);
+      const seen = messages.slice(from).find(match);
+      if (seen) return Promise.resolve(seen as Extract<EngineMessage, { type: T }>);
+      return new Promise<Extract<EngineMessage, { type: T }>>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`No "${type}" message within ${ms} ms; got ${messages.map((x) => x.type).join(', ')}; stderr: ${stderr}`)), ms);
+        waiters.push({ test: match, resolve: (m) => (clearTimeout(timer), resolve(m as Extract<EngineMessage, { type: T }>)) });
+      });
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function isGone(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return true;
+  }
+  try {
+    // an exited child not yet reaped by its new parent is a zombie: gone for our purposes
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? false;
+  } catch {
+    return true;
+  }
+}
+
+describe('engine/worker.ts in a Node child process', () => {
+  it('runs the reference job: ready, progress, pause/resume, heartbeat, stop → stopped + final checkpoint that predicts', async () => {
+    const w = startWorker();
+    w.send({ type: 'start', hyper: PRESETS.reference.hyper, corpusText: sentence });
+    const ready = await w.waitFor('ready');
+    expect(ready.pid).toBe(w.child.pid);
+    expect(ready.totalSteps).toBe(500);
+    expect(ready.trainWindows).toBe(92);
+    expect(ready.vocabSize).toBe(28);
+    expect(readFileSync(`/proc/${w.child.pid}/cmdline`, 'utf8').split('\0').join(' ')).toContain('engine/worker');
+
+    const second = await w.waitFor('progress', 0, (m) => m.step >= 2);
+    expect(second.totalSteps).toBe(500);
+    expect(Number.isFinite(second.trainLoss)).toBe(true);
+
+    // pause: acknowledged with the step it stopped at; no progress while paused
+    let mark = w.messages.length;
+    w.send({ type: 'pause' });
+    const paused = await w.waitFor('paused', mark);
+    mark = w.messages.length;
+    await sleep(1000);
+    const duringPause = w.messages.slice(mark).filter((m) => m.type === 'progress');
+    expect(duringPause.length).toBeLessThanOrEqual(1); // at most the step that was running when 'pause' arrived
+    const pausedAt = duringPause.length ? (duringPause[0] as { step: number }).step : paused.step;
+    await sleep(300);
+    expect(w.messages.slice(mark).filter((m) => m.type === 'progress')).toHaveLength(duringPause.length);
+
+    mark = w.messages.length;
+    w.send({ type: 'resume' });
+    await w.waitFor('resumed', mark);
+    const after = await w.waitFor('progress', mark, (m) => m.step > pausedAt);
+    expect(after.step).toBe(pausedAt + 1);
+
+    // a heartbeat every ~2 s (the run has lasted at least 1.3 s by now)
+    const heartbeat = await w.waitFor('heartbeat', 0, () => true, 5000);
+    expect(typeof heartbeat.step).toBe('number');
+
+    mark = w.messages.length;
+    w.send({ type: 'stop' });
+    const done = await w.waitFor('done', mark, () => true, 30_000);
+    expect(done.status).toBe('stopped');
+    expect(done.step).toBeLessThan(500);
+    const finals = w.messages.filter((m) => m.type === 'checkpoint' && m.kind === 'final');
+    expect(finals).toHaveLength(1);
+    const final = finals[0] as Extract<EngineMessage, { type: 'checkpoint' }>;
+    expect(final.step).toBe(done.step);
+    expect(w.messages.indexOf(final)).toBeLessThan(w.messages.indexOf(done));
+    expect(final.bytes).toBeInstanceOf(Uint8Array);
+
+    const { code } = await w.exited;
+    expect(code).toBe(0);
+
+    const ckpt = decodeCheckpoint(final.bytes);
+    expect(ckpt.step).toBe(done.step);
+    expect(ckpt.optimizer?.stepCount).toBe(done.step);
+    const model = new Model(ckpt.config);
+    model.params.set(ckpt.params);
+    const vocab = Vocabulary.fromChars(ckpt.vocab);
+    const p = predictNext(model, vocab, 'Hello, RNN', 3);
+    expect(p.top).toHaveLength(3);
+    expect(p.top[0].p).toBeGreaterThan(0);
+    expect(vocab.has(p.top[0].char)).toBe(true);
+  });
+
+  it('answers a bad start message with a readable error (no stack) and exits', async () => {
+    const w = startWorker();
+    w.send({ type: 'start', hyper: { ...PRESETS.reference.hyper, window: 0 }, corpusText: sentence });
+    const error = await w.waitFor('error');
+    expect(error.message).toBe('Window must be a whole number from 1 to 4096 (got 0).');
+    expect(error.step).toBeNull();
+    const { code } = await w.exited;
+    expect(code).toBe(1);
+    expect(w.stderr()).toBe('');
+  });
+
+  it('answers an unknown message type with an error', async () => {
+    const w = startWorker();
+    w.send({ type: 'launch' });
+    const error = await w.waitFor('error');
+    expect(error.message).toMatch(/Unknown message type "launch"/);
+    w.send({ type: 'stop' });
+    expect((await w.exited).code).toBe(0);
+  });
+
+  it("talks through an Electron-style process.parentPort when there is one (Electron's MessagePortMain shape)", async () => {
+    // Electron is not installed here, so a preload gives the child the parentPort shape Electron gives a
+    // utilityProcess ({ data } message events, postMessage, 'close'), carried over the fork's IPC channel.
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'rw-parentport-'));
+    const preload = path.join(dir, 'parent-port.mjs');
+    writeFileSync(preload, `
+      const send = process.send.bind(process);
+      const listeners = { message: [], close: [] };
+      process.on('message', (data) => listeners.message.forEach((l) => l({ data, ports: [] })));
+      process.on('disconnect', () => listeners.close.forEach((l) => l()));
+      process.parentPort = {
+        on(event, listener) { listeners[event].push(listener); return this; },
+        postMessage(message) { send({ via: 'parentPort', message }); },
+        start() {},
+      };
+    `);
+    const child = fork(workerPath, [], { execArgv: ['--import', 'tsx', '--import', preload], serialization: 'advanced', cwd: repoRoot });
+    started.push(child);
+    const got: EngineMessage[] = [];
+    const done = new Promise<void>((resolve) => {
+      child.on('message', (m: { via?: string; message: EngineMessage }) => {
+        expect(m.via).toBe('parentPort'); // everything came through postMessage
+        got.push(m.message);
+        if (m.message.type === 'progress' && m.message.step === 2) child.send({ type: 'stop' });
+        if (m.message.type === 'done') resolve();
+      });
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.send({ type: 'start', hyper: { ...PRESETS.reference.hyper, hidden: 8, embed: 4 }, corpusText: sentence });
+    await done;
+    expect(got[0]).toMatchObject({ type: 'ready', pid: child.pid });
+    expect(got.filter((m) => m.type === 'progress').map((m) => (m as { step: number }).step).slice(0, 2)).toEqual([1, 2]);
+    const last = got[got.length - 1];
+    expect(last).toMatchObject({ type: 'done', status: 'stopped' });
+    expect(got[got.length - 2]).toMatchObject({ type: 'checkpoint', kind: 'final' });
+    expect(await exited).toBe(0);
+  });
+
+  it('ends by itself within ~2 s when its parent is killed (no orphaned engines)', async () => {
+    // An intermediate Node process forks the worker, starts the reference job and prints the worker's pid.
+    const script = `
+      import { fork } from 'node:child_process';
+      const child = fork(process.env.WORKER, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', cwd: process.env.ROOT });
+      child.on('message', (m) => { if (m.type === 'progress') { console.log(JSON.stringify({ pid: child.pid })); child.removeAllListeners('message'); } });
+      child.send(JSON.parse(process.env.JOB));
+      setInterval(() => {}, 1000);
+    `;
+    const job = { type: 'start', hyper: PRESETS.reference.hyper, corpusText: sentence };
+    const middle = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: repoRoot,
+      env: { ...process.env, WORKER: workerPath, ROOT: repoRoot, JOB: JSON.stringify(job) },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    started.push(middle);
+    const workerPid = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      middle.stdout!.on('data', (d) => {
+        out += String(d);
+        const line = out.split('\n').find((l) => l.startsWith('{'));
+        if (line) resolve(JSON.parse(line).pid);
+      });
+      middle.on('exit', () => reject(new Error(`intermediate exited early: ${out}`)));
+    });
+    expect(isGone(workerPid)).toBe(false); // training
+    middle.kill('SIGKILL');
+    const t0 = Date.now();
+    while (!isGone(workerPid) && Date.now() - t0 < 2000) await sleep(50);
+    const gone = isGone(workerPid);
+    if (!gone) process.kill(workerPid, 'SIGKILL');
+    expect(gone).toBe(true);
+  });
+});

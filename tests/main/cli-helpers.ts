@@ -1,0 +1,69 @@
+/** Running the real `rnnwb` binary in a child process against a temporary database. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const cliPath = path.join(repoRoot, 'bin', 'rnnwb.js');
+export const seedCorpus = path.resolve(repoRoot, '../shared/corpora/seed-hello-rnn.txt');
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export function startCli(args: string[]): ChildProcess {
+  return spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export function finished(child: ChildProcess): Promise<CliResult> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
+
+export function runCli(args: string[]): Promise<CliResult> {
+  return finished(startCli(args));
+}
+
+/** Parses stdout as JSON lines, failing loudly on any line that is not JSON. */
+export function jsonLines(stdout: string): Record<string, any>[] {
+  return stdout.split('\n').filter((line) => line.trim() !== '').map((line) => {
+    try {
+      return JSON.parse(line) as Record<string, any>;
+    } catch {
+      throw new Error(`stdout line is not JSON: ${line}`);
+    }
+  });
+}
+
+export function tempDir(prefix: string): { dir: string; db: string; remove(): void } {
+  const dir = mkdtempSync(path.join(os.tmpdir(), prefix));
+  return { dir, db: path.join(dir, 'workbench.db'), remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Resolves with the first stdout line of a running child. */
+export function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let buffer = '';
+    const onData = (chunk: Buffer | string) => {
+      buffer += String(chunk);
+      const newline = buffer.indexOf('\n');
+      if (newline >= 0) {
+        child.stdout?.off('data', onData);
+        resolve(buffer.slice(0, newline));
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`the process exited (code ${code}) before printing a line`)));
+  });
+}

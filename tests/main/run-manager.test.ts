@@ -1,0 +1,200 @@
+/**
+ * RunManager on a real database file with real engine processes: the queue and its concurrency
+ * limit, pause/resume/stop, sweeps, and parking running runs at shutdown.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { decodeCheckpoint } from '../../engine/format/checkpoint.ts';
+import type { RunEvent } from '../../main/api/contract.ts';
+import { REPO_ROOT } from '../../main/runs/launcher.ts';
+import { createQueuedRun, createSweepRuns } from '../../main/runs/run-factory.ts';
+import { RunManager } from '../../main/runs/run-manager.ts';
+import { Storage } from '../../main/storage/index.ts';
+
+const corpusText = readFileSync(path.resolve(REPO_ROOT, '../shared/corpora/seed-hello-rnn.txt'), 'utf8');
+/** The reference run made small, so several train at once on a busy machine. */
+const tiny = { hidden: 12, embed: 6, steps: 40 };
+
+let dir: string;
+let storage: Storage;
+let corpusId: number;
+const managers: RunManager[] = [];
+
+function manager(options: Partial<ConstructorParameters<typeof RunManager>[0]> = {}): RunManager {
+  const m = new RunManager({ storage, ...options });
+  managers.push(m);
+  return m;
+}
+
+function until(m: RunManager, predicate: (event: RunEvent) => boolean): Promise<RunEvent> {
+  return new Promise((resolve) => {
+    const off = m.onEvent((event) => {
+      if (predicate(event)) {
+        off();
+        resolve(event);
+      }
+    });
+  });
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'run-manager-'));
+  storage = Storage.open(path.join(dir, 'workbench.db'));
+  corpusId = storage.corpora.add({ name: 'hello', text: corpusText }).corpus.id;
+});
+
+afterEach(async () => {
+  for (const m of managers.splice(0)) await m.shutdown({ graceMs: 2000 });
+  storage.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('RunManager', () => {
+  it('trains four runs at once with concurrency 4 while a fifth waits queued', async () => {
+    const m = manager({ concurrency: 4 });
+    const runs = [1, 2, 3, 4, 5].map((seed) =>
+      createQueuedRun(storage, { corpusId, preset: 'reference', name: `run-${seed}`, hyper: { ...tiny, steps: 60, seed } }));
+    const statuses: string[] = [];
+    m.onEvent((e) => {
+      if (e.type === 'status') statuses.push(`${e.runId}:${e.status}`);
+    });
+    const firstProgressOfAll = Promise.all(runs.slice(0, 4).map((run) => until(m, (e) => e.type === 'progress' && e.runId === run.id)));
+    m.start();
+    for (const run of runs) m.enqueue(run.id);
+    await firstProgressOfAll;
+    expect(m.activeRunIds()).toHaveLength(4);
+    // Four train at the same time, the fifth has not started.
+    const now = storage.runs.list();
+    expect(now.filter((r) => r.status === 'running').map((r) => r.name).sort()).toEqual(['run-1', 'run-2', 'run-3', 'run-4']);
+    expect(storage.runs.require(runs[4].id).status).toBe('queued');
+    expect(m.isQueuedHere(runs[4].id)).toBe(true);
+
+    const settled = await Promise.all(runs.map((run) => m.whenSettled(run.id)));
+    expect(settled.map((r) => r.status)).toEqual(['done', 'done', 'done', 'done', 'done']);
+    expect(statuses.indexOf(`${runs[4].id}:running`)).toBeGreaterThan(statuses.findIndex((s) => s.endsWith(':done')));
+    for (const run of settled) {
+      expect(run.step).toBe(60);
+      expect(storage.metrics.count(run.id)).toBe(60);
+      expect(run.reproduction.threads).toBe(1);
+      expect(run.reproduction.kernelPath).not.toBeNull();
+      expect(run.ownerPid).toBeNull();
+      const checkpoints = storage.checkpoints.list(run.id);
+      expect(checkpoints.map((c) => c.kind)).toEqual(['final']);
+      const samples = storage.samples.list(run.id);
+      expect(samples).toHaveLength(1);
+      expect(samples[0].checkpointId).toBe(checkpoints[0].id);
+      expect(Array.from(samples[0].text)).toHaveLength(200);
+      expect(samples[0].temperature).toBe(0.8);
+      expect(corpusText.startsWith(samples[0].prompt)).toBe(true);
+    }
+  });
+
+  it('gives a run alone every core, and keeps last K + best + final checkpoints', async () => {
+    const m = manager({ cores: 2 });
+    const run = createQueuedRun(storage, {
+      corpusId, preset: 'reference', hyper: { ...tiny, steps: 50, checkpointEvery: 5, keepLast: 2, valFraction: 0.3, evalEvery: 10, window: 8 },
+    });
+    const kinds: string[] = [];
+    m.onEvent((e) => {
+      if (e.type === 'checkpoint') kinds.push(e.checkpoint.kind);
+    });
+    m.start();
+    m.enqueue(run.id);
+    const done = await m.whenSettled(run.id);
+    expect(done.status).toBe('done');
+    expect(done.reproduction.threads).toBe(2);
+    expect(kinds.filter((k) => k === 'periodic')).toHaveLength(9);
+    const kept = storage.checkpoints.list(run.id);
+    const best = storage.checkpoints.best(run.id)!;
+    const lowest = Math.min(...storage.metrics.list(run.id).filter((p) => p.valLoss !== null).map((p) => p.valLoss!));
+    expect(best.valLoss).toBe(lowest);
+    // The last two periodic ones, the best (whatever its kind) and the final; nothing else.
+    const expected = new Set([
+      ...kept.filter((c) => c.kind === 'periodic' && c.step >= 40).map((c) => c.id),
+      best.id,
+      ...kept.filter((c) => c.kind === 'final').map((c) => c.id),
+    ]);
+    expect(kept.filter((c) => c.kind === 'periodic' && c.step >= 40).map((c) => c.step)).toEqual([40, 45]);
+    expect(kept.filter((c) => c.kind === 'final').map((c) => c.step)).toEqual([50]);
+    expect(new Set(kept.map((c) => c.id))).toEqual(expected);
+    // Every kept checkpoint has its sample.
+    for (const c of kept) expect(storage.samples.forCheckpoint(c.id)).toHaveLength(1);
+  });
+
+  it('pauses and resumes a running run, and stops another', async () => {
+    const m = manager({ concurrency: 2 });
+    const a = createQueuedRun(storage, { corpusId, preset: 'reference', name: 'pausing', hyper: { ...tiny, steps: 100_000 } });
+    const b = createQueuedRun(storage, { corpusId, preset: 'reference', name: 'stopping', hyper: { ...tiny, steps: 100_000 } });
+    m.start();
+    const progressA = until(m, (e) => e.type === 'progress' && e.runId === a.id);
+    const progressB = until(m, (e) => e.type === 'progress' && e.runId === b.id);
+    m.enqueue(a.id);
+    m.enqueue(b.id);
+    await Promise.all([progressA, progressB]);
+
+    const paused = until(m, (e) => e.type === 'status' && e.runId === a.id && e.status === 'paused');
+    m.pause(a.id);
+    await paused;
+    expect(storage.runs.require(a.id).status).toBe('paused');
+    const stepWhilePaused = storage.runs.require(a.id).step;
+
+    m.stop(b.id);
+    const stopped = await m.whenSettled(b.id);
+    expect(stopped.status).toBe('stopped');
+    expect(stopped.reason).toBeNull();
+    expect(storage.checkpoints.list(b.id).map((c) => c.kind)).toEqual(['final']);
+
+    const resumed = until(m, (e) => e.type === 'progress' && e.runId === a.id && e.metric.step > stepWhilePaused);
+    m.resume(a.id);
+    await resumed;
+    expect(storage.runs.require(a.id).status).toBe('running');
+    m.stop(a.id);
+    expect((await m.whenSettled(a.id)).status).toBe('stopped');
+    expect(() => m.pause(a.id)).toThrow(/is stopped; only a running run can pause/);
+  });
+
+  it('queues a 2×2 sweep as four linked runs that all finish', async () => {
+    const m = manager({ concurrency: 2 });
+    const { sweepId, runs } = createSweepRuns(storage, {
+      corpusId, preset: 'reference', name: 'grid', base: tiny, grid: { hidden: [8, 12], lr: [0.01, 0.02] },
+    });
+    expect(runs).toHaveLength(4);
+    expect(runs.map((r) => [r.hyper.hidden, r.hyper.lr])).toEqual([[8, 0.01], [8, 0.02], [12, 0.01], [12, 0.02]]);
+    expect(new Set(runs.map((r) => r.sweepId))).toEqual(new Set([sweepId]));
+    m.start();
+    for (const run of runs) m.enqueue(run.id);
+    const settled = await Promise.all(runs.map((r) => m.whenSettled(r.id)));
+    expect(settled.map((r) => r.status)).toEqual(['done', 'done', 'done', 'done']);
+    expect(storage.runs.list({ sweepId }).length).toBe(4);
+  });
+
+  it('parks running runs as paused at shutdown and resumes them from their checkpoint later', async () => {
+    const first = manager();
+    const run = createQueuedRun(storage, { corpusId, preset: 'reference', name: 'parked', hyper: { ...tiny, steps: 100_000 } });
+    first.start();
+    const progress = until(first, (e) => e.type === 'progress' && e.runId === run.id && e.metric.step >= 3);
+    first.enqueue(run.id);
+    await progress;
+    await first.shutdown({ pauseRunning: true });
+    const parked = storage.runs.require(run.id);
+    expect(parked.status).toBe('paused');
+    expect(parked.ownerPid).toBeNull();
+    const checkpoint = storage.checkpoints.latest(run.id)!;
+    expect(checkpoint.step).toBe(parked.step);
+    expect(decodeCheckpoint(storage.checkpoints.bytes(checkpoint.id)!).optimizer).toBeDefined();
+
+    // The next start leaves a parked run alone; resume trains on from the checkpoint's step.
+    const second = manager();
+    second.start();
+    expect(storage.runs.require(run.id).status).toBe('paused');
+    const goesOn = until(second, (e) => e.type === 'progress' && e.runId === run.id);
+    second.resume(run.id);
+    const event = await goesOn;
+    expect(event.type === 'progress' && event.metric.step).toBe(checkpoint.step + 1);
+    second.stop(run.id);
+    expect((await second.whenSettled(run.id)).status).toBe('stopped');
+    expect(storage.integrityCheck()).toEqual(['ok']);
+  });
+});

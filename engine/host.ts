@@ -122,12 +122,14 @@ function electronHost(port: ParentPort): Host {
   port.on('close', () => exitNow(0));
   const watcher = watchParent(() => false);
   installCrashHandlers(post, finish);
-  port.start?.();
   return {
     kind: 'electron',
     pid: process.pid,
     post,
-    onMessage: (listener) => port.on('message', (e) => listener(e.data)),
+    onMessage: (listener) => {
+      port.on('message', (e) => listener(e.data));
+      port.start?.(); // messages queue until a listener is there (Electron also starts on the first listener)
+    },
     yieldToEventLoop,
     finish,
   };

@@ -83,30 +83,32 @@ export function gruBackward(
     if (fused.gruCellBackward) {
       fused.gruCellBackward(dGatesI, t * G, dGatesH, t * G, T * G, dGatesStep, 0, dh, 0, gates, t * G, hn, t * H,
         hPrev, t * H, dout, t * H, T * H, B, H);
-    } else for (let b = 0; b < B; b++) {
-      const row = b * T + t;
-      const gr = row * G;
-      const hr = row * H;
-      const sr = b * H;
-      const gs = b * G;
-      for (let j = 0; j < H; j++) {
-        const r = gates[gr + j];
-        const z = gates[gr + H + j];
-        const n = gates[gr + 2 * H + j];
-        const dhT = dout[hr + j] + dh[sr + j];
-        const dnPre = dhT * (1 - z) * (1 - n * n);
-        const dzPre = dhT * (hPrev[hr + j] - n) * z * (1 - z);
-        const drPre = dnPre * hn[hr + j] * r * (1 - r);
-        dGatesI[gr + j] = drPre;
-        dGatesI[gr + H + j] = dzPre;
-        dGatesI[gr + 2 * H + j] = dnPre;
-        dGatesH[gr + j] = drPre;
-        dGatesH[gr + H + j] = dzPre;
-        dGatesH[gr + 2 * H + j] = dnPre * r;
-        dGatesStep[gs + j] = drPre;
-        dGatesStep[gs + H + j] = dzPre;
-        dGatesStep[gs + 2 * H + j] = dnPre * r;
-        dh[sr + j] = dhT * z; // the direct path h → h'; the gated paths are added below
+    } else {
+      for (let b = 0; b < B; b++) {
+        const row = b * T + t;
+        const gr = row * G;
+        const hr = row * H;
+        const sr = b * H;
+        const gs = b * G;
+        for (let j = 0; j < H; j++) {
+          const r = gates[gr + j];
+          const z = gates[gr + H + j];
+          const n = gates[gr + 2 * H + j];
+          const dhT = dout[hr + j] + dh[sr + j];
+          const dnPre = dhT * (1 - z) * (1 - n * n);
+          const dzPre = dhT * (hPrev[hr + j] - n) * z * (1 - z);
+          const drPre = dnPre * hn[hr + j] * r * (1 - r);
+          dGatesI[gr + j] = drPre;
+          dGatesI[gr + H + j] = dzPre;
+          dGatesI[gr + 2 * H + j] = dnPre;
+          dGatesH[gr + j] = drPre;
+          dGatesH[gr + H + j] = dzPre;
+          dGatesH[gr + 2 * H + j] = dnPre * r;
+          dGatesStep[gs + j] = drPre;
+          dGatesStep[gs + H + j] = dzPre;
+          dGatesStep[gs + 2 * H + j] = dnPre * r;
+          dh[sr + j] = dhT * z; // the direct path h → h'; the gated paths are added below
+        }
       }
     }
     if (t > 0) kernels.matmulAB(dh, 0, dGatesStep, 0, params, p.wHh, B, G, H, true);

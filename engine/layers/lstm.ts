@@ -88,34 +88,36 @@ export function lstmBackward(
     if (fused.lstmCellBackward) {
       fused.lstmCellBackward(dGates, t * G, T * G, dGatesStep, 0, dh, 0, dc, 0, gates, t * G, cells, t * H,
         t > 0 ? cells : null, (t - 1) * H, dout, t * H, T * H, B, H);
-    } else for (let b = 0; b < B; b++) {
-      const row = b * T + t;
-      const gr = row * G;
-      const hr = row * H;
-      const sr = b * H;
-      const gs = b * G;
-      for (let j = 0; j < H; j++) {
-        const i = gates[gr + j];
-        const f = gates[gr + H + j];
-        const g = gates[gr + 2 * H + j];
-        const o = gates[gr + 3 * H + j];
-        const tc = Math.tanh(cells[hr + j]);
-        const cPrev = t > 0 ? cells[hr - H + j] : 0;
-        const dhT = dout[hr + j] + dh[sr + j];
-        const dcT = dc[sr + j] + dhT * o * (1 - tc * tc);
-        const di = dcT * g * i * (1 - i);
-        const df = dcT * cPrev * f * (1 - f);
-        const dg = dcT * i * (1 - g * g);
-        const dO = dhT * tc * o * (1 - o);
-        dGates[gr + j] = di;
-        dGates[gr + H + j] = df;
-        dGates[gr + 2 * H + j] = dg;
-        dGates[gr + 3 * H + j] = dO;
-        dGatesStep[gs + j] = di;
-        dGatesStep[gs + H + j] = df;
-        dGatesStep[gs + 2 * H + j] = dg;
-        dGatesStep[gs + 3 * H + j] = dO;
-        dc[sr + j] = dcT * f;
+    } else {
+      for (let b = 0; b < B; b++) {
+        const row = b * T + t;
+        const gr = row * G;
+        const hr = row * H;
+        const sr = b * H;
+        const gs = b * G;
+        for (let j = 0; j < H; j++) {
+          const i = gates[gr + j];
+          const f = gates[gr + H + j];
+          const g = gates[gr + 2 * H + j];
+          const o = gates[gr + 3 * H + j];
+          const tc = Math.tanh(cells[hr + j]);
+          const cPrev = t > 0 ? cells[hr - H + j] : 0;
+          const dhT = dout[hr + j] + dh[sr + j];
+          const dcT = dc[sr + j] + dhT * o * (1 - tc * tc);
+          const di = dcT * g * i * (1 - i);
+          const df = dcT * cPrev * f * (1 - f);
+          const dg = dcT * i * (1 - g * g);
+          const dO = dhT * tc * o * (1 - o);
+          dGates[gr + j] = di;
+          dGates[gr + H + j] = df;
+          dGates[gr + 2 * H + j] = dg;
+          dGates[gr + 3 * H + j] = dO;
+          dGatesStep[gs + j] = di;
+          dGatesStep[gs + H + j] = df;
+          dGatesStep[gs + 2 * H + j] = dg;
+          dGatesStep[gs + 3 * H + j] = dO;
+          dc[sr + j] = dcT * f;
+        }
       }
     }
     // dh_{t-1} = dGates_t · W_hh (not needed before the first step: the initial state is a constant)

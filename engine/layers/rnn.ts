@@ -60,14 +60,16 @@ export function rnnBackward(
   for (let t = T - 1; t >= 0; t--) {
     if (fused.rnnCellBackward) {
       fused.rnnCellBackward(dPre, t * H, dPreStep, 0, dh, 0, out, t * H, dout, t * H, T * H, B, H);
-    } else for (let b = 0; b < B; b++) {
-      const hr = (b * T + t) * H;
-      const sr = b * H;
-      for (let j = 0; j < H; j++) {
-        const y = out[hr + j];
-        const d = (dout[hr + j] + dh[sr + j]) * (1 - y * y);
-        dPre[hr + j] = d;
-        dPreStep[sr + j] = d;
+    } else {
+      for (let b = 0; b < B; b++) {
+        const hr = (b * T + t) * H;
+        const sr = b * H;
+        for (let j = 0; j < H; j++) {
+          const y = out[hr + j];
+          const d = (dout[hr + j] + dh[sr + j]) * (1 - y * y);
+          dPre[hr + j] = d;
+          dPreStep[sr + j] = d;
+        }
       }
     }
     if (t > 0) kernels.matmulAB(dh, 0, dPreStep, 0, params, p.wHh, B, H, H, false);

@@ -59,7 +59,9 @@ export function encodeTrainerCheckpoint(s: TrainerSnapshot): Uint8Array {
       [KEY.lastTrainLoss]: String(s.counters.lastTrainLoss),
     },
   };
-  return encodeCheckpoint(c, { withOptimizer: true });
+  const bytes = encodeCheckpoint(c, { withOptimizer: true });
+  // A view into a larger buffer would carry the whole buffer through structured clone.
+  return bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 }
 
 export interface ResumePoint {

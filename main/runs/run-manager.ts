@@ -76,6 +76,8 @@ export class RunManager {
   private closed = false;
   private started = false;
   private readonly interruptIfUnchanged: Statement;
+  /** The managers of this process that have started and not shut down. */
+  private static readonly live = new Set<RunManager>();
 
   /** Every run event of this host: progress, status, checkpoint, sample (and what the service adds). */
   readonly onEvent = this.events.subscribe;
@@ -104,6 +106,7 @@ export class RunManager {
   start(): void {
     if (this.started) return;
     this.started = true;
+    RunManager.live.add(this);
     this.markInterrupted();
     if (this.adoptQueued) {
       for (const run of this.storage.runs.list({ statuses: ['queued'] }).reverse()) this.enqueue(run.id);
@@ -241,6 +244,7 @@ export class RunManager {
     if (this.closed) return;
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    RunManager.live.delete(this);
     this.queue.length = 0;
     const graceMs = options.graceMs ?? 15_000;
     await Promise.all([...this.active.values()].map(async (active) => {
@@ -293,7 +297,9 @@ export class RunManager {
     }
     const sameMachine = run.ownerHostId === this.owner.hostId;
     if (sameMachine && run.ownerPid === this.owner.pid) {
-      return this.active.has(run.id) ? null : 'The process that trained it ended without finishing it.';
+      // Ours (this process may hold several managers, e.g. in tests): gone only if none trains it.
+      for (const manager of RunManager.live) if (manager.active.has(run.id)) return null;
+      return 'The process that trained it ended without finishing it.';
     }
     if (sameMachine && !isPidAlive(run.ownerPid)) return `The process training it (pid ${run.ownerPid}) ended without finishing it.`;
     const beat = run.heartbeatAt === null ? Number.NaN : Date.parse(run.heartbeatAt);
@@ -319,7 +325,7 @@ export class RunManager {
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);
         const run = this.storage.runs.get(runId);
-        if (run && run.status === 'queued') this.finish(runId, 'failed', `Could not start: ${message}`);
+        if (run && !this.isSettled(run)) this.finish(runId, 'failed', `Could not start: ${message}`);
       }
     }
   }
@@ -358,7 +364,12 @@ export class RunManager {
     this.active.set(runId, active);
     this.wire(active, threads);
     this.emitStatus(run);
-    engine.start(job);
+    try {
+      engine.start(job);
+    } catch (error) {
+      this.active.delete(runId);
+      throw error;
+    }
   }
 
   private wire(active: ActiveRun, threads: number): void {

@@ -245,7 +245,7 @@ export class RunsRepository {
         setReason: 1, reason,
         setStep: 0, step: null,
         setTotalSteps: 0, totalSteps: null,
-        setStartedAt: flag(status === 'running' && run.startedAt === null ? true : undefined), startedAt: isoNow(now),
+        setStartedAt: status === 'running' && run.startedAt === null ? 1 : 0, startedAt: isoNow(now),
         setEndedAt: 1, endedAt: final ? isoNow(now) : null,
         setReproduction: 0, reproduction: null,
         setSample: 0, sample: null,

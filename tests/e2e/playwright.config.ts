@@ -25,7 +25,7 @@ export default defineConfig({
   testMatch: /.*\.spec\.ts$/,
   globalSetup: path.join(here, 'global-setup.ts'),
   outputDir: path.join(repoRoot, 'test-results/playwright'),
-  timeout: 240_000,
+  timeout: 900_000,
   expect: { timeout: 15_000 },
   workers: 1,
   fullyParallel: false,

@@ -3,7 +3,7 @@
 // loads into a Model that predicts, bad start messages get a readable error, and a worker whose parent
 // dies ends by itself.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -162,18 +162,22 @@ describe('engine/worker.ts in a Node child process', () => {
 
   it("talks through an Electron-style process.parentPort when there is one (Electron's MessagePortMain shape)", async () => {
     // Electron is not installed here, so a preload gives the child the parentPort shape Electron gives a
-    // utilityProcess ({ data } message events, postMessage, 'close'), carried over the fork's IPC channel.
+    // utilityProcess ({ data } message events, postMessage, 'close', messages queued until start()),
+    // carried over the fork's IPC channel.
     const dir = mkdtempSync(path.join(os.tmpdir(), 'rw-parentport-'));
     const preload = path.join(dir, 'parent-port.mjs');
     writeFileSync(preload, `
       const send = process.send.bind(process);
       const listeners = { message: [], close: [] };
-      process.on('message', (data) => listeners.message.forEach((l) => l({ data, ports: [] })));
+      const queued = [];
+      let started = false;
+      const deliver = (data) => listeners.message.forEach((l) => l({ data, ports: [] }));
+      process.on('message', (data) => (started ? deliver(data) : queued.push(data)));
       process.on('disconnect', () => listeners.close.forEach((l) => l()));
       process.parentPort = {
         on(event, listener) { listeners[event].push(listener); return this; },
         postMessage(message) { send({ via: 'parentPort', message }); },
-        start() {},
+        start() { started = true; queued.splice(0).forEach(deliver); },
       };
     `);
     const child = fork(workerPath, [], { execArgv: ['--import', 'tsx', '--import', preload], serialization: 'advanced', cwd: repoRoot });
@@ -196,6 +200,7 @@ describe('engine/worker.ts in a Node child process', () => {
     expect(last).toMatchObject({ type: 'done', status: 'stopped' });
     expect(got[got.length - 2]).toMatchObject({ type: 'checkpoint', kind: 'final' });
     expect(await exited).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('ends by itself within ~2 s when its parent is killed (no orphaned engines)', async () => {

@@ -45,6 +45,7 @@ describe('001-initial', () => {
       for (const table of tables) expect(table.strict, `${table.name} is STRICT`).toBe(1);
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
       expect(db.pragma('foreign_keys', { simple: true })).toBe(1);
+      expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL
       expect(db.pragma('busy_timeout', { simple: true })).toBeGreaterThan(0);
       const indexes = db.prepare(`SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'metrics'`).all() as { name: string }[];
       expect(indexes.map((i) => i.name)).toContain('metrics_run_step');

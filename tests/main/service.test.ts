@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../engine/format/checkpoint.ts';
-import type { RunEvent, RunSummary } from '../../main/api/contract.ts';
+import { ApiError, type RunEvent, type RunSummary } from '../../main/api/contract.ts';
 import { createWorkbenchService, type WorkbenchService } from '../../main/api/service.ts';
 import { REPO_ROOT } from '../../main/runs/launcher.ts';
 
@@ -31,7 +31,7 @@ function rowCounts(): Record<string, number> {
 async function refuses(call: () => Promise<unknown>, message: string | RegExp): Promise<void> {
   const before = rowCounts();
   await expect(call()).rejects.toThrow(message);
-  await call().catch((error: unknown) => expect((error as Error).name).toBe('ApiError'));
+  await call().catch((error: unknown) => expect(error).toBeInstanceOf(ApiError));
   expect(rowCounts()).toEqual(before);
 }
 
@@ -94,7 +94,7 @@ describe('runs through the service', () => {
     expect(Array.from(generated.text)).toHaveLength(50);
     // Greedy generation of a model that knows the sentence by heart continues the sentence.
     expect(text.slice(10)).toContain(generated.text.slice(0, 20));
-    const traced = await api.trace({ checkpointId: checkpoint.id, text: 'hello' });
+    const traced = await api.trace({ checkpointId: checkpoint.id, text: 'Hello' });
     expect(traced.cell).toBe('lstm');
     expect(traced.layers).toHaveLength(1);
     expect(Object.keys(traced.layers[0].gates)).toEqual(['i', 'f', 'g', 'o', 'c', 'h']);
@@ -122,7 +122,7 @@ describe('runs through the service', () => {
   });
 
   it('compares runs: differing hyperparameters, best values, curves, shared-prompt samples', async () => {
-    const result = await api.compare({ runIds: [reference.id, other.id], prompt: 'hello', sampleLength: 30, maxPoints: 10 });
+    const result = await api.compare({ runIds: [reference.id, other.id], prompt: 'Hello', sampleLength: 30, maxPoints: 10 });
     expect(result.columns.map((c) => c.runName)).toEqual(['reference', 'other']);
     const hyper = Object.fromEntries(result.hyperparameters.map((r) => [r.field, r]));
     expect(hyper.cell).toMatchObject({ values: ['lstm', 'gru'], differs: true, best: null });
@@ -134,14 +134,14 @@ describe('runs through the service', () => {
     expect(metrics['best val loss'].best).toBe(1);
     expect(result.curves).toHaveLength(2);
     for (const curve of result.curves) expect(curve.step.length).toBeLessThanOrEqual(20);
-    expect(result.samples.prompt).toBe('hello');
+    expect(result.samples.prompt).toBe('Hello');
     expect(result.samples.texts.map((t) => (t === null ? null : Array.from(t).length))).toEqual([30, 30]);
     const csv = await api.compareCsv({ runIds: [reference.id, other.id] });
     expect(csv.table.split('\n')[0]).toBe(`field,reference@${result.columns[0].step},other@${result.columns[1].step}`);
     expect(csv.table).toContain('cell,lstm,gru');
     expect(csv.curves.split('\n')[0]).toBe('run,step,train_loss,val_loss');
     expect(csv.curves.split('\n').filter((l) => l.startsWith('other,')).length).toBeGreaterThan(0);
-    const unknown = await api.compare({ runIds: [reference.id], prompt: 'héllo' });
+    const unknown = await api.compare({ runIds: [reference.id], prompt: 'Héllo' });
     expect(unknown.samples.errors[0]).toContain('"é"');
   });
 
@@ -157,8 +157,8 @@ describe('runs through the service', () => {
     expect(imported).toMatchObject({ status: 'done', step: 200, corpusId: null });
     const [importedCheckpoint] = await api.listCheckpoints(imported.id);
     expect(importedCheckpoint.kind).toBe('imported');
-    const a = await api.predict({ checkpointId: checkpoint.id, text: 'hello worl' });
-    const b = await api.predict({ checkpointId: importedCheckpoint.id, text: 'hello worl' });
+    const a = await api.predict({ checkpointId: checkpoint.id, text: 'Hello, RNN' });
+    const b = await api.predict({ checkpointId: importedCheckpoint.id, text: 'Hello, RNN' });
     expect(b.top).toEqual(a.top);
     expect((await api.resolveCheckpoint('back-again@final')).id).toBe(importedCheckpoint.id);
     await refuses(() => api.exportCheckpoint({ checkpointId: importedCheckpoint.id, withOptimizer: true }), /no optimizer state/);
@@ -186,13 +186,13 @@ describe('runs through the service', () => {
     await refuses(() => api.createRun({ corpusId, name: 'reference', preset: 'reference' }), 'A run named "reference" already exists. Choose another name.');
     await refuses(() => api.createRun({ corpusId, preset: 'nope' as never }), /There is no preset named "nope"/);
     await refuses(() => api.createRun({ corpusId, hyper: { colour: 3 } as never }), 'Unknown hyperparameter: "colour".');
-    await refuses(() => api.createRun({ corpusId, sample: { prompt: 'zq!' } }), /characters the corpus lacks: "z", "q"/);
+    await refuses(() => api.createRun({ corpusId, sample: { prompt: 'Zj!' } }), 'The sample prompt has characters the corpus lacks: "Z", "j".');
     await refuses(() => api.createSweep({ corpusId, preset: 'reference', grid: { hidden: [8, 0] } }), /Sweep combination 2 \(hidden = 0\): Hidden size/);
     const checkpoint = await api.resolveCheckpoint('reference@final');
-    await refuses(() => api.predict({ checkpointId: checkpoint.id, text: 'hello wörld!' }), /2 characters checkpoint #\d+ does not know: "ö", "!"/);
+    await refuses(() => api.predict({ checkpointId: checkpoint.id, text: 'Hello wörld?' }), /2 characters checkpoint #\d+ does not know: "ö", "\?"/);
     await refuses(() => api.predict({ checkpointId: checkpoint.id, text: '' }), /empty/);
-    await refuses(() => api.predict({ checkpointId: 424242, text: 'hello' }), 'No checkpoint with id 424242.');
-    await refuses(() => api.generate({ checkpointId: checkpoint.id, prime: 'hello', length: 0 }), /length must be a whole number/);
+    await refuses(() => api.predict({ checkpointId: 424242, text: 'Hello' }), 'No checkpoint with id 424242.');
+    await refuses(() => api.generate({ checkpointId: checkpoint.id, prime: 'Hello', length: 0 }), /length must be a whole number/);
     await refuses(() => api.addCorpus({ name: 'broken', bytes: new Uint8Array([0x68, 0x69, 0xff, 0x0a]) }), /offset 2|byte 2/);
     await refuses(() => api.importCheckpoint({ bytes: new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8, 9]) }), /The file is not a checkpoint the workbench can use/);
     await refuses(() => api.deleteCorpus(corpusId), /Corpus "hello" is used by .*reference/);
@@ -204,7 +204,7 @@ describe('runs through the service', () => {
   it('says clearly when a stored checkpoint is corrupt', async () => {
     const [first] = await api.listCheckpoints(other.id);
     api.storage.db.prepare('UPDATE checkpoints SET bytes = ? WHERE id = ?').run(Buffer.from('not a safetensors file'), first.id);
-    await refuses(() => api.predict({ checkpointId: first.id, text: 'hello' }), new RegExp(`Checkpoint #${first.id} of run "other" \\(step ${first.step}\\) cannot be read`));
+    await refuses(() => api.predict({ checkpointId: first.id, text: 'Hello' }), new RegExp(`Checkpoint #${first.id} of run "other" \\(step ${first.step}\\) cannot be read`));
     await refuses(() => api.exportCheckpoint({ checkpointId: first.id }), /is damaged and cannot be exported/);
   });
 

@@ -488,6 +488,31 @@ describe('liveness', () => {
   });
 });
 
+describe('Storage', () => {
+  it('rolls back every repository write inside a failed transaction', () => {
+    expect(() => storage.transaction(() => {
+      const corpus = addCorpus('half', 'half written');
+      addRun('half-run', corpus.id);
+      throw new Error('the engine refused the hyperparameters');
+    })).toThrow('the engine refused the hyperparameters');
+    expect(storage.corpora.list()).toEqual([]);
+    expect(storage.runs.list()).toEqual([]);
+    expect(count('vocabularies')).toBe(0);
+  });
+
+  it('records a flush of progress: rows, step and heartbeat together', () => {
+    const run = addRun('flushing', null);
+    storage.runs.claimRun(run.id, { pid: process.pid, hostId: 'h' }, Date.now() - 60_000);
+    const rows = [5, 6, 7].map((step) => metric(run.id, step, 3 / step));
+    const now = Date.now();
+    storage.recordProgress(run.id, rows, now);
+    const after = storage.runs.get(run.id)!;
+    expect(after.step).toBe(7);
+    expect(Date.parse(after.heartbeatAt!)).toBe(now);
+    expect(storage.metrics.list(run.id).map((p) => p.trainLoss)).toEqual(rows.map((r) => r.trainLoss));
+  });
+});
+
 describe('database report', () => {
   it('counts rows and bytes per table, and vacuum gives space back', () => {
     const run = addRun('big', null);

@@ -16,8 +16,9 @@ export function buildProgram(): Command {
   const program = new Command()
     .name('rnnwb')
     .description('Recurrent Workbench: train and study character-level LSTM, GRU and RNN networks.')
-    .exitOverride();
-  program.configureHelp({ sortSubcommands: false });
+    .exitOverride()
+    // A usage error and commander's "(Did you mean …?)" hint make one line, like every other refusal.
+    .configureOutput({ writeErr: (text) => process.stderr.write(text.trimEnd().replace(/\s*\n\s*/g, ' ') + '\n') });
   registerCorpusCommands(program);
   registerTrainCommands(program);
   registerRunCommands(program);

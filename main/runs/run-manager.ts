@@ -76,6 +76,8 @@ export class RunManager {
   private closed = false;
   private started = false;
   private readonly interruptIfUnchanged: Statement;
+  private readonly adoptQueued: boolean;
+  private scheduled = false;
   /** The managers of this process that have started and not shut down. */
   private static readonly live = new Set<RunManager>();
 
@@ -99,8 +101,6 @@ export class RunManager {
       WHERE id = @id AND status = @status AND owner_pid IS @pid AND heartbeat_at IS @heartbeatAt`);
     this.adoptQueued = options.adoptQueued ?? false;
   }
-
-  private readonly adoptQueued: boolean;
 
   /** Marks the runs of dead hosts interrupted, starts the heartbeat, and starts queued work. */
   start(): void {
@@ -147,8 +147,6 @@ export class RunManager {
       this.schedule();
     });
   }
-
-  private scheduled = false;
 
   isQueuedHere(runId: Id): boolean {
     return this.queue.includes(runId);
@@ -427,15 +425,16 @@ export class RunManager {
       this.schedule();
       return; // deleted while it trained
     }
-    if (active.parkOnExit && (exit.reason === 'stopped' || exit.reason === 'done')) {
-      if (exit.reason === 'stopped') {
-        this.storage.runs.setStatus(runId, 'paused', PARKED_REASON);
-        this.storage.runs.release(runId);
-        const parked = this.storage.runs.require(runId);
-        this.emitStatus(parked);
-        this.settle(parked);
-        return;
-      }
+    // Parked at quit: stopped with a final checkpoint, or (killed after the grace period) with an older one.
+    const canPark = exit.reason === 'stopped' || (exit.reason === 'killed' && this.storage.checkpoints.latest(runId) !== null);
+    if (active.parkOnExit && canPark) {
+      const reason = exit.reason === 'stopped' ? PARKED_REASON : `${PARKED_REASON} (It did not stop in time; it resumes from step ${this.storage.checkpoints.latest(runId)!.step}.)`;
+      this.storage.runs.setStatus(runId, 'paused', reason);
+      this.storage.runs.release(runId);
+      const parked = this.storage.runs.require(runId);
+      this.emitStatus(parked);
+      this.settle(parked);
+      return;
     }
     switch (exit.reason) {
       case 'done':

@@ -4,18 +4,23 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { jsonLines, runCli, seedCorpus, tempDir } from './cli-helpers.ts';
+import { runCli, seedCorpus, tempDir } from './cli-helpers.ts';
 
 const tmp = tempDir('rnnwb-cli-errors-');
 const db = ['--db', tmp.db];
 
+/** Every row of every table, read straight from the SQLite file. */
 async function snapshot(): Promise<string> {
-  const runs = await runCli(['runs', '--json', ...db]);
-  const corpora = await runCli(['corpus', 'list', '--json', ...db]);
-  expect(runs.code).toBe(0);
-  expect(corpora.code).toBe(0);
-  return JSON.stringify([jsonLines(runs.stdout), jsonLines(corpora.stdout)]);
+  const sqlite = new Database(tmp.db, { readonly: true });
+  try {
+    const tables = sqlite.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[];
+    expect(tables.length).toBeGreaterThan(0);
+    return JSON.stringify(tables.map(({ name }) => [name, sqlite.prepare(`SELECT * FROM "${name}"`).all()]));
+  } finally {
+    sqlite.close();
+  }
 }
 
 /** Runs a command that must be refused; returns its single stderr line. */

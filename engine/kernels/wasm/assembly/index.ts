@@ -334,6 +334,72 @@ export function packPanels(dst: usize, w: usize, N: i32, K: i32, c0: i32, c1: i3
 const ROW_CHUNK: i32 = 64;
 
 /**
+ * Packs rows [n0, n1) of w(N,K), in blocks of 8 rows, as panels of wᵀ: panel p (rows 8p..8p+8) is K×8
+ * contiguous floats at dst + p·K·32 bytes, panel[k][j] = w[8p + j][k]. matmulABt then runs the same
+ * broadcast tiles as matmulAB.
+ */
+export function packTransposed(dst: usize, w: usize, N: i32, K: i32, n0: i32, n1: i32): void {
+  const rowW = <usize>K << 2;
+  const k4 = K & ~3;
+  for (let n = n0; n + 8 <= n1; n += 8) {
+    const d = dst + <usize>(n >> 3) * (<usize>K << 5);
+    const w0 = w + <usize>n * rowW;
+    for (let k = 0; k < k4; k += 4) {
+      const kb = <usize>k << 2;
+      for (let h = 0; h < 2; h++) {
+        const base = w0 + <usize>(4 * h) * rowW + kb;
+        const r0 = v128.load(base), r1 = v128.load(base + rowW), r2 = v128.load(base + 2 * rowW), r3 = v128.load(base + 3 * rowW);
+        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+        const o = d + (<usize>k << 5) + <usize>(16 * h);
+        v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+        v128.store(o + 32, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+        v128.store(o + 64, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+        v128.store(o + 96, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+      }
+    }
+    for (let k = k4; k < K; k++) {
+      for (let j = 0; j < 8; j++) {
+        store<f32>(d + (<usize>k << 5) + (<usize>j << 2), load<f32>(w0 + <usize>j * rowW + (<usize>k << 2)));
+      }
+    }
+  }
+}
+
+/**
+ * matmulABt on packed panels (packTransposed): out(M,N) (=|+=) a(M,K)·w(N,K)ᵀ (+ bias), rows [m0,m1) ×
+ * columns [n0,n1) (n0 a multiple of 8). Columns past the last full panel use the dot-product tiles.
+ */
+export function matmulABtPacked(
+  out: usize, a: usize, w: usize, bias: usize, packed: usize,
+  M: i32, N: i32, K: i32, accumulate: i32,
+  m0: i32, m1: i32, n0: i32, n1: i32,
+): void {
+  const rowO = <usize>N << 2;
+  const rowA = <usize>K << 2;
+  const n8 = n0 + ((n1 - n0) & ~7);
+  // start values: (out +) bias, then the products accumulate in k order
+  for (let m = m0; m < m1; m++) {
+    const o = out + <usize>m * rowO;
+    for (let n = n0; n < n8; n += 4) {
+      const nb = <usize>n << 2;
+      let v = accumulate ? v128.load(o + nb) : f32x4.splat(0);
+      if (bias != 0) v = f32x4.add(v, v128.load(bias + nb));
+      v128.store(o + nb, v);
+    }
+  }
+  for (let mc = m0; mc < m1; mc += ROW_CHUNK) {
+    const me = min(m1, mc + ROW_CHUNK);
+    for (let n = n0; n < n8; n += 8) {
+      panelTiles(out, rowO, a, rowA, packed + <usize>(n >> 3) * (<usize>K << 5), <usize>n << 2, mc, me, K);
+    }
+  }
+  if (n8 < n1) matmulABt(out, a, w, bias, M, N, K, accumulate, m0, m1, n8, n1);
+}
+
+
+
+/**
  * out(M,K) (=|+=) a(M,N)·w(N,K), output rows [m0,m1) × columns [k0,k1) (k0 a multiple of 8).
  * packed ≠ 0: w's 8-column blocks already copied there by packPanels (contiguous panels stream from
  * cache; w's rows are K apart). Chunks of rows keep a's rows in cache across the panels.

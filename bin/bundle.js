@@ -2,7 +2,7 @@
 // (bin/dist.js): the renderer with Vite when it is missing or older than its sources, and the main
 // process, preload and engine worker bundled with esbuild (it ships with Vite) into dist/.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -67,4 +67,17 @@ export async function bundleElectron() {
     // A sandboxed preload can only be one CommonJS file that requires nothing but 'electron'.
     esbuild.build({ ...common, entryPoints: ['main/electron/preload.ts'], outfile: 'dist/electron/preload.cjs', format: 'cjs', external: ['electron'] }),
   ]);
+  copyWasmKernels();
+}
+
+/**
+ * The WebAssembly kernels load `./build/<file>.wasm` relative to their module; bundled into
+ * dist/engine/worker.js that is dist/engine/build/.
+ */
+function copyWasmKernels() {
+  const from = path.join(root, 'engine', 'kernels', 'wasm', 'build');
+  if (!existsSync(from)) return;
+  const to = path.join(root, 'dist', 'engine', 'build');
+  mkdirSync(to, { recursive: true });
+  for (const file of readdirSync(from)) if (file.endsWith('.wasm')) copyFileSync(path.join(from, file), path.join(to, file));
 }

@@ -4,7 +4,7 @@
  * every predicted character of the set (chunk means weighted by their counts), accuracy the top-1 rate.
  */
 import { GATES } from '../config.ts';
-import { fillBatch, type WindowSet } from '../data/windows.ts';
+import { fillBatch, sequentialOrder, type WindowSet } from '../data/windows.ts';
 import type { Model } from '../model.ts';
 
 export interface EvalResult {
@@ -35,8 +35,7 @@ export class Evaluator {
     const rowsPerWindow = config.objective === 'every' ? T : 1;
     const perWindow = T * (config.embed + config.layers * (GATES[config.cell] + 3) * config.hidden) + 2 * rowsPerWindow * config.vocabSize;
     this.chunk = Math.max(1, Math.min(this.windows, maxChunk, Math.floor(CHUNK_FLOATS / perWindow)));
-    this.order = new Int32Array(this.windows);
-    for (let i = 0; i < this.windows; i++) this.order[i] = i;
+    this.order = sequentialOrder(this.windows);
     this.inputs = new Int32Array(this.chunk * T);
     this.targets = new Int32Array(this.chunk * rowsPerWindow);
   }

@@ -16,7 +16,7 @@
  */
 import { memoryEstimate, modelConfigOf, type Hyperparameters } from '../config.ts';
 import { Rng } from '../core/rng.ts';
-import { makeWindows, splitCorpus, fillBatch, type WindowSet } from '../data/windows.ts';
+import { batchesPerEpoch as countBatches, effectiveStride, fillBatch, makeWindows, sequentialOrder, shuffledOrder, splitCorpus, type WindowSet } from '../data/windows.ts';
 import { kernelsFor, loadKernels } from '../kernels/index.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { Model } from '../model.ts';
@@ -94,10 +94,9 @@ export function deriveSeed(seed: number, stream: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** Epoch e's window order: identity for full-batch runs, else a shuffle seeded from (seed, e). */
-export function epochOrder(out: Int32Array, seed: number, epoch: number, shuffle: boolean): void {
-  for (let i = 0; i < out.length; i++) out[i] = i;
-  if (shuffle) new Rng(deriveSeed(deriveSeed(seed, STREAM_SHUFFLE), epoch)).shuffle(out);
+/** Epoch e's window order: identity for full-batch runs, else a shuffle seeded from (seed, e) alone. */
+export function epochOrder(count: number, seed: number, epoch: number, shuffle: boolean): Int32Array {
+  return shuffle ? shuffledOrder(count, new Rng(deriveSeed(deriveSeed(seed, STREAM_SHUFFLE), epoch))) : sequentialOrder(count);
 }
 
 /** The prompt a checkpoint sample starts from: its longest in-vocabulary suffix, else the corpus's first character. */
@@ -175,7 +174,7 @@ async function prepare(rawJob: TrainJob, options: TrainOptions): Promise<Prepare
   }
   const ids = vocab.encode(job.corpusText);
   const { train: trainIds, val: valIds } = splitCorpus(ids, hyper.valFraction);
-  const stride = hyper.stride > 0 ? hyper.stride : hyper.objective === 'next' ? 1 : hyper.window;
+  const stride = effectiveStride(hyper.window, hyper.objective, hyper.stride);
   const trainSet = makeWindows(trainIds, hyper.window, hyper.objective, stride);
   const valSet = hyper.valFraction > 0 ? makeWindows(valIds, hyper.window, hyper.objective, stride) : null;
   const nTrain = trainSet.starts.length;
@@ -210,7 +209,7 @@ async function prepare(rawJob: TrainJob, options: TrainOptions): Promise<Prepare
   }
 
   const B = hyper.batch === 'full' ? nTrain : Math.min(hyper.batch, nTrain);
-  const batchesPerEpoch = Math.ceil(nTrain / B);
+  const batchesPerEpoch = countBatches(nTrain, B);
   const ownLength = hyper.steps ?? hyper.epochs * batchesPerEpoch;
   const totalSteps = job.targetSteps ?? ownLength;
   return { hyper, vocab, model, optimizer, dropoutRng, trainSet, valSet, B, batchesPerEpoch, totalSteps, step, counters };
@@ -242,8 +241,9 @@ async function loop(
   const rowsPerWindow = hyper.objective === 'every' ? T : 1;
   const inputs = new Int32Array(B * T); // (B, T) ids
   const targets = new Int32Array(B * rowsPerWindow); // (B) or (B, T) ids
-  const order = new Int32Array(nTrain);
-  let orderEpoch = -1;
+  const shuffle = B < nTrain;
+  let order = epochOrder(nTrain, hyper.seed, 0, false);
+  let orderEpoch = -1; // a full batch keeps the identity order throughout
   const evaluator = valSet ? new Evaluator(model, valSet) : null;
   const early = new EarlyStopping(hyper.earlyStopPatience);
   early.setState(run.counters.early);
@@ -306,8 +306,8 @@ async function loop(
     }
 
     const epoch = Math.floor(step / batchesPerEpoch);
-    if (epoch !== orderEpoch) {
-      epochOrder(order, hyper.seed, epoch, B < nTrain);
+    if (shuffle && epoch !== orderEpoch) {
+      order = epochOrder(nTrain, hyper.seed, epoch, true); // once per epoch
       orderEpoch = epoch;
     }
     const from = (step % batchesPerEpoch) * B;

@@ -31,6 +31,13 @@ export function electronEngineLauncher(utilityProcess: UtilityProcessModuleLike,
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (chunk: string | Buffer) => stderr.push(String(chunk)));
     let alive = true;
+    // Messages posted before the process has spawned wait here (the start message is posted at once).
+    let spawned = false;
+    const pending: unknown[] = [];
+    child.on('spawn', () => {
+      spawned = true;
+      for (const message of pending.splice(0)) child.postMessage(message);
+    });
     let failure: string | undefined;
     const exitListeners: ((exit: ChannelExit) => void)[] = [];
     let exited: ChannelExit | null = null;
@@ -48,7 +55,8 @@ export function electronEngineLauncher(utilityProcess: UtilityProcessModuleLike,
       },
       post(message) {
         if (!alive) return false;
-        child.postMessage(message);
+        if (spawned) child.postMessage(message);
+        else pending.push(message);
         return true;
       },
       onMessage(listener) {

@@ -345,3 +345,29 @@ describe('threads', () => {
     k.dispose();
   });
 });
+
+describe('a model on the WebAssembly kernels', () => {
+  it('computes bit-identical losses and gradients on 1 and 2 threads', async () => {
+    const { Model } = await import('../../engine/model.ts');
+    const grads: Float32Array[] = [];
+    const losses: number[] = [];
+    for (const threads of [1, 2]) {
+      const k = await createWasmKernels({ threads });
+      try {
+        const B = 12, T = 7, V = 23;
+        const model = new Model({ cell: 'lstm', layers: 2, vocabSize: V, embed: 16, hidden: 72, window: T, objective: 'every', dropout: 0 }, k);
+        model.initParams(new Rng(9));
+        const r = new Rng(10);
+        const inputs = Int32Array.from({ length: B * T }, () => r.int(V));
+        const targets = Int32Array.from({ length: B * T }, () => r.int(V));
+        model.zeroGrads();
+        losses.push(model.forwardBackward(inputs, targets, B, T, null).loss);
+        grads.push(Float32Array.from(model.grads));
+      } finally {
+        k.dispose();
+      }
+    }
+    expect(losses[1]).toBe(losses[0]);
+    expect(bitsEqual(grads[0], grads[1])).toBe(true);
+  });
+});

@@ -21,7 +21,7 @@ beforeAll(async () => {
   trainExit = result.code;
   if (result.code !== 0) throw new Error(`train exited ${result.code}: ${result.stderr}`);
   lines = jsonLines(result.stdout);
-}, 120_000);
+}, 600_000);
 
 afterAll(() => tmp.remove());
 

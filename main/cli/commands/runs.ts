@@ -119,7 +119,7 @@ function printRun(run: RunDetail): void {
 }
 
 function round(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toPrecision(5);
+  return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(5)));
 }
 
 function ensureNewline(text: string): string {

@@ -334,72 +334,6 @@ export function packPanels(dst: usize, w: usize, N: i32, K: i32, c0: i32, c1: i3
 const ROW_CHUNK: i32 = 64;
 
 /**
- * Packs rows [n0, n1) of w(N,K), in blocks of 8 rows, as panels of wᵀ: panel p (rows 8p..8p+8) is K×8
- * contiguous floats at dst + p·K·32 bytes, panel[k][j] = w[8p + j][k]. matmulABt then runs the same
- * broadcast tiles as matmulAB.
- */
-export function packTransposed(dst: usize, w: usize, N: i32, K: i32, n0: i32, n1: i32): void {
-  const rowW = <usize>K << 2;
-  const k4 = K & ~3;
-  for (let n = n0; n + 8 <= n1; n += 8) {
-    const d = dst + <usize>(n >> 3) * (<usize>K << 5);
-    const w0 = w + <usize>n * rowW;
-    for (let k = 0; k < k4; k += 4) {
-      const kb = <usize>k << 2;
-      for (let h = 0; h < 2; h++) {
-        const base = w0 + <usize>(4 * h) * rowW + kb;
-        const r0 = v128.load(base), r1 = v128.load(base + rowW), r2 = v128.load(base + 2 * rowW), r3 = v128.load(base + 3 * rowW);
-        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
-        const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
-        const o = d + (<usize>k << 5) + <usize>(16 * h);
-        v128.store(o, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
-        v128.store(o + 32, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
-        v128.store(o + 64, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
-        v128.store(o + 96, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
-      }
-    }
-    for (let k = k4; k < K; k++) {
-      for (let j = 0; j < 8; j++) {
-        store<f32>(d + (<usize>k << 5) + (<usize>j << 2), load<f32>(w0 + <usize>j * rowW + (<usize>k << 2)));
-      }
-    }
-  }
-}
-
-/**
- * matmulABt on packed panels (packTransposed): out(M,N) (=|+=) a(M,K)·w(N,K)ᵀ (+ bias), rows [m0,m1) ×
- * columns [n0,n1) (n0 a multiple of 8). Columns past the last full panel use the dot-product tiles.
- */
-export function matmulABtPacked(
-  out: usize, a: usize, w: usize, bias: usize, packed: usize,
-  M: i32, N: i32, K: i32, accumulate: i32,
-  m0: i32, m1: i32, n0: i32, n1: i32,
-): void {
-  const rowO = <usize>N << 2;
-  const rowA = <usize>K << 2;
-  const n8 = n0 + ((n1 - n0) & ~7);
-  // start values: (out +) bias, then the products accumulate in k order
-  for (let m = m0; m < m1; m++) {
-    const o = out + <usize>m * rowO;
-    for (let n = n0; n < n8; n += 4) {
-      const nb = <usize>n << 2;
-      let v = accumulate ? v128.load(o + nb) : f32x4.splat(0);
-      if (bias != 0) v = f32x4.add(v, v128.load(bias + nb));
-      v128.store(o + nb, v);
-    }
-  }
-  for (let mc = m0; mc < m1; mc += ROW_CHUNK) {
-    const me = min(m1, mc + ROW_CHUNK);
-    for (let n = n0; n < n8; n += 8) {
-      panelTiles(out, rowO, a, rowA, packed + <usize>(n >> 3) * (<usize>K << 5), <usize>n << 2, mc, me, K);
-    }
-  }
-  if (n8 < n1) matmulABt(out, a, w, bias, M, N, K, accumulate, m0, m1, n8, n1);
-}
-
-
-
-/**
  * out(M,K) (=|+=) a(M,N)·w(N,K), output rows [m0,m1) × columns [k0,k1) (k0 a multiple of 8).
  * packed ≠ 0: w's 8-column blocks already copied there by packPanels (contiguous panels stream from
  * cache; w's rows are K apart). Chunks of rows keep a's rows in cache across the panels.
@@ -447,6 +381,23 @@ export function matmulAtB(
 export function sumRows(out: usize, a: usize, M: i32, N: i32, n0: i32, n1: i32): void {
   const rowN = <usize>N << 2;
   let n = n0;
+  // 16 columns at a time: four independent chains hide the add latency (each column still sums in m order)
+  for (; n + 16 <= n1; n += 16) {
+    const nb = <usize>n << 2;
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    let p = a + nb;
+    for (let m = 0; m < M; m++) {
+      s0 = f32x4.add(s0, v128.load(p));
+      s1 = f32x4.add(s1, v128.load(p + 16));
+      s2 = f32x4.add(s2, v128.load(p + 32));
+      s3 = f32x4.add(s3, v128.load(p + 48));
+      p += rowN;
+    }
+    v128.store(out + nb, f32x4.add(v128.load(out + nb), s0));
+    v128.store(out + nb + 16, f32x4.add(v128.load(out + nb + 16), s1));
+    v128.store(out + nb + 32, f32x4.add(v128.load(out + nb + 32), s2));
+    v128.store(out + nb + 48, f32x4.add(v128.load(out + nb + 48), s3));
+  }
   for (; n + 4 <= n1; n += 4) {
     const nb = <usize>n << 2;
     let s = f32x4.splat(0);
@@ -552,7 +503,7 @@ export function lstmCellForward(
     const cr = c + <usize>b * (<usize>H << 2);
     const hr = h + <usize>b * (<usize>H << 2);
     const sr = <usize>b * (<usize>sStride << 2);
-    const hpr = hPrev == 0 ? 0 : hPrev + sr;
+    const hpr = hPrev == 0 ? <usize>0 : hPrev + sr;
     let j = 0;
     for (; j < H4; j += 4) lstmForwardLanes(gr, hhr, cr, hr, cells + sr, out + sr, hpr, j, H, true);
     for (; j < H; j++) lstmForwardLanes(gr, hhr, cr, hr, cells + sr, out + sr, hpr, j, H, false);
@@ -596,10 +547,10 @@ export function lstmCellBackward(
   for (let b = 0; b < B; b++) {
     const gOffB = <usize>b * (<usize>gStride << 2);
     const sr = <usize>b * (<usize>sStride << 2);
-    const dgsr = dGatesStep == 0 ? 0 : dGatesStep + <usize>b * (<usize>(4 * H) << 2);
+    const dgsr = dGatesStep == 0 ? <usize>0 : dGatesStep + <usize>b * (<usize>(4 * H) << 2);
     const dhr = dh + <usize>b * (<usize>H << 2);
     const dcr = dc + <usize>b * (<usize>H << 2);
-    const cpr = cPrev == 0 ? 0 : cPrev + sr;
+    const cpr = cPrev == 0 ? <usize>0 : cPrev + sr;
     let j = 0;
     for (; j < H4; j += 4) lstmBackwardLanes(dGates + gOffB, dgsr, dhr, dcr, gates + gOffB, cells + sr, cpr, dout + sr, j, H, true);
     for (; j < H; j++) lstmBackwardLanes(dGates + gOffB, dgsr, dhr, dcr, gates + gOffB, cells + sr, cpr, dout + sr, j, H, false);
@@ -639,7 +590,7 @@ export function gruCellForward(
     const hhr = hh + <usize>b * (<usize>(3 * H) << 2);
     const hr = h + <usize>b * (<usize>H << 2);
     const sr = <usize>b * (<usize>sStride << 2);
-    const hpr = hPrev == 0 ? 0 : hPrev + sr;
+    const hpr = hPrev == 0 ? <usize>0 : hPrev + sr;
     let j = 0;
     for (; j < H4; j += 4) gruForwardLanes(gr, hhr, hr, hn + sr, out + sr, hpr, j, H, true);
     for (; j < H; j++) gruForwardLanes(gr, hhr, hr, hn + sr, out + sr, hpr, j, H, false);
@@ -683,7 +634,7 @@ export function gruCellBackward(
   for (let b = 0; b < B; b++) {
     const gOffB = <usize>b * (<usize>gStride << 2);
     const sr = <usize>b * (<usize>sStride << 2);
-    const dgsr = dGatesStep == 0 ? 0 : dGatesStep + <usize>b * (<usize>(3 * H) << 2);
+    const dgsr = dGatesStep == 0 ? <usize>0 : dGatesStep + <usize>b * (<usize>(3 * H) << 2);
     const dhr = dh + <usize>b * (<usize>H << 2);
     let j = 0;
     for (; j < H4; j += 4) gruBackwardLanes(dGatesI + gOffB, dGatesH + gOffB, dgsr, dhr, gates + gOffB, hn + sr, hPrev + sr, dout + sr, j, H, true);
@@ -697,7 +648,7 @@ export function rnnCellForward(out: usize, sStride: i32, hh: usize, h: usize, hP
   const H4 = H & ~3;
   for (let b = 0; b < B; b++) {
     const outr = out + <usize>b * (<usize>sStride << 2);
-    const hpr = hPrev == 0 ? 0 : hPrev + <usize>b * (<usize>sStride << 2);
+    const hpr = hPrev == 0 ? <usize>0 : hPrev + <usize>b * (<usize>sStride << 2);
     const hr = h + <usize>b * (<usize>H << 2);
     const hhr = hh + <usize>b * (<usize>H << 2);
     let j = 0;
@@ -720,7 +671,7 @@ export function rnnCellBackward(dPre: usize, dPreStep: usize, dh: usize, out: us
   for (let b = 0; b < B; b++) {
     const sr = <usize>b * (<usize>sStride << 2);
     const dhr = dh + <usize>b * (<usize>H << 2);
-    const dpsr = dPreStep == 0 ? 0 : dPreStep + <usize>b * (<usize>H << 2);
+    const dpsr = dPreStep == 0 ? <usize>0 : dPreStep + <usize>b * (<usize>H << 2);
     let j = 0;
     for (; j < H4; j += 4) {
       const y = ld(out + sr, j);

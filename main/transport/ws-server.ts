@@ -127,8 +127,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const refused = refusal(request);
-    const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
-    if (refused || pathname !== WS_PATH) {
+    if (refused || requestUrl(request)?.pathname !== WS_PATH) {
       socket.end(`HTTP/1.1 ${refused ? '403 Forbidden' : '404 Not Found'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
       socket.destroy();
       return;
@@ -197,8 +196,17 @@ function errorFrame(id: number, error: unknown): ServerFrame {
   return { kind: 'error', id, message: message || 'Something went wrong in the workbench.', code: 'internal' };
 }
 
+/** The request's URL, or null when it does not parse (such a request is refused). */
+function requestUrl(request: IncomingMessage): URL | null {
+  try {
+    return new URL(request.url ?? '/', 'http://localhost');
+  } catch {
+    return null;
+  }
+}
+
 function queryToken(request: IncomingMessage): string | null {
-  return new URL(request.url ?? '/', 'http://localhost').searchParams.get('token');
+  return requestUrl(request)?.searchParams.get('token') ?? null;
 }
 
 function cookieToken(request: IncomingMessage, name: string): string | null {
@@ -210,7 +218,12 @@ function cookieToken(request: IncomingMessage, name: string): string | null {
 }
 
 async function serveStatic(request: IncomingMessage, response: ServerResponse, rendererDir: string, csp: string): Promise<void> {
-  const pathname = decodeURIComponent(new URL(request.url ?? '/', 'http://localhost').pathname);
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(requestUrl(request)?.pathname ?? '');
+  } catch {
+    return sendText(response, 400, 'Bad request.\n');
+  }
   const relative = pathname === '/' ? 'index.html' : pathname.replace(/^\/+/, '');
   const file = path.resolve(rendererDir, relative);
   if (file !== rendererDir && !file.startsWith(rendererDir + path.sep)) return sendText(response, 404, 'Not found.\n');

@@ -104,18 +104,20 @@ describe('predictNext', () => {
     expect(() => predictNext(trained, vocab, '', 3)).toThrow(/The text is empty/);
   });
 
-  it('takes under 1 ms on the reference model (CPU time, best of 5 batches of 200 calls)', async () => {
+  it('takes under 1 ms on the reference model (CPU time, best of 20 batches of 50 calls)', async () => {
     const kernels = await loadKernels();
     const m = new Model({ cell: 'lstm', layers: 1, vocabSize: vocab.size, embed: 32, hidden: 64, window: 10, objective: 'next', dropout: 0 }, kernels);
     m.initParams(new Rng(42));
     for (let i = 0; i < 300; i++) predictNext(m, vocab, 'Hello, RNN', 5); // warm up the JIT
     let best = Infinity;
-    for (let batch = 0; batch < 5; batch++) {
+    // the best batch: a busy machine (other test files on the same cores) slows some batches down
+    for (let batch = 0; batch < 20; batch++) {
       const start = process.cpuUsage();
-      for (let i = 0; i < 200; i++) predictNext(m, vocab, 'Hello, RNN', 5);
+      for (let i = 0; i < 50; i++) predictNext(m, vocab, 'Hello, RNN', 5);
       const used = process.cpuUsage(start);
-      best = Math.min(best, (used.user + used.system) / 1000 / 200);
+      best = Math.min(best, (used.user + used.system) / 1000 / 50);
     }
+    console.info(`predictNext on the reference model (${kernels.path} kernels): ${best.toFixed(3)} ms`);
     expect(best).toBeLessThan(1);
   });
 });

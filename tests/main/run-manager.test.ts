@@ -3,7 +3,7 @@
  * limit, pause/resume/stop, sweeps, and parking running runs at shutdown.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../engine/format/checkpoint.ts';
@@ -196,5 +196,34 @@ describe('RunManager', () => {
     second.stop(run.id);
     expect((await second.whenSettled(run.id)).status).toBe('stopped');
     expect(storage.integrityCheck()).toEqual(['ok']);
+  });
+
+  it('marks only the runs whose host is provably gone as interrupted', async () => {
+    const make = (name: string) => createQueuedRun(storage, { corpusId, preset: 'reference', name, hyper: tiny });
+    const here = hostname();
+    const now = Date.now();
+    const liveLocal = make('live-local');
+    storage.runs.claimRun(liveLocal.id, { pid: process.ppid, hostId: here }, now);
+    const deadLocal = make('dead-local');
+    storage.runs.claimRun(deadLocal.id, { pid: 2 ** 22 + 17, hostId: here }, now);
+    const staleRemote = make('stale-remote');
+    storage.runs.claimRun(staleRemote.id, { pid: 4242, hostId: 'elsewhere' }, now - 20_000);
+    const freshRemote = make('fresh-remote');
+    storage.runs.claimRun(freshRemote.id, { pid: 4242, hostId: 'elsewhere' }, now);
+    const parked = make('parked');
+    storage.runs.claimRun(parked.id, { pid: process.ppid, hostId: here }, now);
+    storage.runs.setStatus(parked.id, 'paused', 'Paused when the workbench closed.');
+    storage.runs.release(parked.id);
+    const queued = make('still-queued');
+
+    const m = manager();
+    m.start();
+    const status = (id: number) => storage.runs.require(id).status;
+    expect(status(liveLocal.id)).toBe('running');
+    expect(status(freshRemote.id)).toBe('running');
+    expect(status(parked.id)).toBe('paused');
+    expect(status(queued.id)).toBe('queued');
+    expect(storage.runs.require(deadLocal.id)).toMatchObject({ status: 'interrupted', reason: expect.stringContaining(`pid ${2 ** 22 + 17}`), ownerPid: null });
+    expect(storage.runs.require(staleRemote.id)).toMatchObject({ status: 'interrupted', reason: expect.stringMatching(/on elsewhere .*no heartbeat for 20 s/) });
   });
 });

@@ -116,15 +116,20 @@ async function readBuildFile(file: string): Promise<Uint8Array> {
 
 // ---------------------------------------------------------------- threads
 
-// Control block (Int32): 0 generation, 1 workers done, 2 op, 3 exit; 8.. job arguments; 32 + 4w.. slice of worker w.
-const GEN = 0, DONE = 1, OP = 2, EXIT = 3, ARGS = 8, SLICES = 32;
+// Control block (Int32): 0 generation, 1 chunks done, 2 op, 3 exit, 4 chunk count, 5 next chunk to take;
+// 8.. job arguments; 32 + 4c.. output slice of chunk c. Threads take chunks from `next` until none are
+// left, so a descheduled worker (a busy machine) costs nothing: the others take its chunks.
+const GEN = 0, DONE = 1, OP = 2, EXIT = 3, NCHUNK = 4, NEXT = 5, ARGS = 8, SLICES = 32;
 const OP_ABT = 1, OP_AB = 2, OP_ATB = 3;
 const SPIN = 20000;
+const MAX_CHUNKS = 64;
+/** `next` between jobs: a late worker's take lands past any chunk count. */
+const CLOSED = 1 << 30;
 
 // Runs in each worker (CommonJS, evaluated from this string so no loader or bundler is involved).
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { module, memory, control, index } = workerData;
+const { module, memory, control } = workerData;
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctl = new Int32Array(control);
 let gen = Atomics.load(ctl, ${GEN});
@@ -136,18 +141,22 @@ for (;;) {
   }
   gen = Atomics.load(ctl, ${GEN});
   if (Atomics.load(ctl, ${EXIT}) !== 0) break;
-  const s = ${SLICES} + 4 * index;
-  const r0 = ctl[s], r1 = ctl[s + 1], c0 = ctl[s + 2], c1 = ctl[s + 3];
-  const a = ${ARGS};
-  if (r1 > r0 && c1 > c0) {
-    switch (ctl[${OP}]) {
-      case ${OP_ABT}: ex.matmulABt(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], r0, r1, c0, c1); break;
-      case ${OP_AB}: ex.matmulAB(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], r0, r1, c0, c1); break;
-      case ${OP_ATB}: ex.matmulAtB(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], r0, r1, c0, c1); break;
+  for (;;) {
+    const c = Atomics.add(ctl, ${NEXT}, 1);
+    if (c >= Atomics.load(ctl, ${NCHUNK})) break;
+    const s = ${SLICES} + 4 * c;
+    const r0 = ctl[s], r1 = ctl[s + 1], c0 = ctl[s + 2], c1 = ctl[s + 3];
+    const a = ${ARGS};
+    if (r1 > r0 && c1 > c0) {
+      switch (ctl[${OP}]) {
+        case ${OP_ABT}: ex.matmulABt(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], r0, r1, c0, c1); break;
+        case ${OP_AB}: ex.matmulAB(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], r0, r1, c0, c1); break;
+        case ${OP_ATB}: ex.matmulAtB(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], r0, r1, c0, c1); break;
+      }
     }
+    Atomics.add(ctl, ${DONE}, 1);
+    Atomics.notify(ctl, ${DONE});
   }
-  Atomics.add(ctl, ${DONE}, 1);
-  Atomics.notify(ctl, ${DONE});
 }
 `;
 
@@ -184,7 +193,8 @@ class WasmKernelSet {
     this.threads = threads;
     this.buffers.add(memory.buffer);
     this.lastBuffer = memory.buffer;
-    this.control = new Int32Array(new SharedArrayBuffer(4 * (SLICES + 4 * 64)));
+    this.control = new Int32Array(new SharedArrayBuffer(4 * (SLICES + 4 * MAX_CHUNKS)));
+    this.control[NEXT] = CLOSED;
   }
 
   async startWorkers(module: WebAssembly.Module): Promise<void> {
@@ -194,7 +204,7 @@ class WasmKernelSet {
     for (let i = 1; i < this.threads; i++) {
       const worker = new Worker(WORKER_SOURCE, {
         eval: true,
-        workerData: { module, memory: this.memory, control: this.control.buffer, index: i },
+        workerData: { module, memory: this.memory, control: this.control.buffer },
       });
       worker.unref();
       ready.push(new Promise((resolve, reject) => {
@@ -294,34 +304,49 @@ class WasmKernelSet {
 
   // ---- threads
 
-  /** Runs op over output rows [0,R) × columns [0,C), split for the workers; rows when there are enough, else columns at multiples of 8. */
+  /**
+   * Runs op over output rows [0,R) × columns [0,C) in chunks that every thread takes from a shared
+   * counter: rows when there are enough, else columns at multiples of 8. Any thread may compute any
+   * chunk; each output element is computed the same way whoever does it.
+   */
   private dispatch(op: number, args: number[], R: number, C: number, rowAlign: number): void {
     const T = this.threads;
     const ctl = this.control;
     const byRows = R >= 4 * T;
+    const units = byRows ? Math.ceil(R / rowAlign) : Math.ceil(C / 8);
+    const chunks = Math.max(1, Math.min(MAX_CHUNKS, 4 * T, units));
     for (let i = 0; i < args.length; i++) ctl[ARGS + i] = args[i];
     ctl[OP] = op;
-    for (let w = 0; w < T; w++) {
-      const s = SLICES + 4 * w;
+    for (let c = 0; c < chunks; c++) {
+      const s = SLICES + 4 * c;
       if (byRows) {
-        const [r0, r1] = split(R, T, rowAlign, w);
+        const [r0, r1] = split(R, chunks, rowAlign, c);
         ctl[s] = r0; ctl[s + 1] = r1; ctl[s + 2] = 0; ctl[s + 3] = C;
       } else {
-        const [c0, c1] = split(C, T, 8, w);
+        const [c0, c1] = split(C, chunks, 8, c);
         ctl[s] = 0; ctl[s + 1] = R; ctl[s + 2] = c0; ctl[s + 3] = c1;
       }
     }
+    Atomics.store(ctl, NCHUNK, chunks);
     Atomics.store(ctl, DONE, 0);
+    Atomics.store(ctl, NEXT, 0);
     Atomics.add(ctl, GEN, 1);
     Atomics.notify(ctl, GEN);
-    const r0 = ctl[SLICES], r1 = ctl[SLICES + 1], c0 = ctl[SLICES + 2], c1 = ctl[SLICES + 3];
-    if (r1 > r0 && c1 > c0) this.runSlice(op, args, r0, r1, c0, c1);
+    for (;;) {
+      const c = Atomics.add(ctl, NEXT, 1);
+      if (c >= chunks) break;
+      const s = SLICES + 4 * c;
+      const r0 = ctl[s], r1 = ctl[s + 1], c0 = ctl[s + 2], c1 = ctl[s + 3];
+      if (r1 > r0 && c1 > c0) this.runSlice(op, args, r0, r1, c0, c1);
+      Atomics.add(ctl, DONE, 1);
+    }
     let spins = 0;
     for (;;) {
       const done = Atomics.load(ctl, DONE);
-      if (done >= T - 1) break;
+      if (done >= chunks) break;
       if (++spins > SPIN) Atomics.wait(ctl, DONE, done, 10);
     }
+    Atomics.store(ctl, NEXT, CLOSED);
   }
 
   private runSlice(op: number, a: number[], r0: number, r1: number, c0: number, c1: number): void {

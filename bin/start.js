@@ -35,7 +35,7 @@ if (electron) {
   // The Electron build of better-sqlite3 (once); on failure it says why in one line and we go on.
   spawnSync(process.execPath, [path.join(root, 'bin', 'prepare-electron.js')], { cwd: root, stdio: 'inherit' });
   const dbIndex = args.indexOf('--db');
-  const env = { ...process.env, ...(dbIndex >= 0 && args[dbIndex + 1] ? { RNNWB_DB: path.resolve(args[dbIndex + 1]) } : {}) };
+  const env = { ...process.env, ...(dbIndex >= 0 && args[dbIndex + 1] ? { RW_DB: path.resolve(args[dbIndex + 1]) } : {}) };
   const child = spawn(electron, [root], { cwd: root, stdio: 'inherit', env });
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 } else {

@@ -66,6 +66,10 @@ function installCrashHandlers(post: (msg: EngineMessage) => void, finish: (code:
   };
   process.on('uncaughtException', crash);
   process.on('unhandledRejection', crash);
+  // A terminal's Ctrl-C reaches the whole process group, engine included. The host decides what an
+  // interrupt means (stop with a final checkpoint) and tells us by message; if the host itself dies,
+  // the parent watch ends us. So the signal alone must not kill the run.
+  process.on('SIGINT', () => {});
 }
 
 function nodeHost(): Host {

@@ -12,7 +12,7 @@ import { openWorkbench, type Workbench } from './workbench.ts';
 export const outcome: { exitCode: ExitCode } = { exitCode: EXIT.ok };
 
 export function addDbOption(command: Command): Command {
-  return command.option('--db <file>', 'workbench database (default: the desktop app\'s, or $RNNWB_DB)');
+  return command.option('--db <file>', 'workbench database (default: $RW_DB, else $XDG_DATA_HOME/recurrent-workbench/workbench.db)');
 }
 
 export async function withWorkbench(

@@ -7,7 +7,8 @@ import { app, BrowserWindow, dialog, protocol, session, utilityProcess } from 'e
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { WorkbenchApi } from '../api/contract.ts';
-import { DATABASE_FILE, PRODUCT_NAME } from '../cli/default-db.ts';
+import { PRODUCT_NAME } from '../cli/default-db.ts';
+import { resolveDatabasePath } from '../storage/paths.ts';
 import { electronEngineLauncher } from '../runs/electron-launcher.ts';
 import { RUN_EVENT_CHANNEL } from './channels.ts';
 import { registerIpcHandlers } from './ipc.ts';
@@ -16,7 +17,7 @@ import { createMainWindow } from './window.ts';
 import { APP_ENTRY_URL, APP_SCHEME, CONTENT_TYPES, appContentSecurityPolicy, fileForAppRequest, isAppUrl } from './security.ts';
 import { openService, type Service } from './service-host.ts';
 
-// The app's name decides its userData folder, which the CLI uses too (cli/default-db.ts).
+// The app's name decides its userData folder, where its database lives (RW_DB points the CLI there too).
 app.setName(PRODUCT_NAME);
 
 const devUrl = process.env.RNNWB_DEV_URL || undefined;
@@ -68,7 +69,7 @@ async function start(): Promise<void> {
   serveAppScheme(rendererDir);
   hardenSession();
 
-  const dbPath = process.env.RNNWB_DB ? path.resolve(process.env.RNNWB_DB) : path.join(app.getPath('userData'), DATABASE_FILE);
+  const dbPath = resolveDatabasePath({ electronUserData: app.getPath('userData') });
   try {
     service = openService({
       dbPath,

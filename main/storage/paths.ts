@@ -1,7 +1,7 @@
 /**
- * Where the database lives. One default for the app, `serve` and the CLI so they share runs:
+ * Where the database lives: in the app, Electron's userData folder; elsewhere (`serve`, the CLI)
  * $XDG_DATA_HOME/recurrent-workbench/workbench.db, else ~/.local/share/recurrent-workbench/workbench.db.
- * On macOS and Windows (no XDG convention) the Electron app's userData folder is used when given.
+ * `--db` and `RW_DB` override both, which is how the CLI and the app share one database.
  */
 import { homedir } from 'node:os';
 import path from 'node:path';
@@ -16,8 +16,7 @@ export interface DatabasePathOptions {
   env?: NodeJS.ProcessEnv;
   /** Electron's app.getPath('userData'). */
   electronUserData?: string;
-  /** For tests: the platform and home folder (default the real ones). */
-  platform?: NodeJS.Platform;
+  /** For tests: the home folder (default the real one). */
   home?: string;
 }
 
@@ -25,13 +24,12 @@ export interface DatabasePathOptions {
 export function resolveDatabasePath(options: DatabasePathOptions = {}): string {
   const env = options.env ?? process.env;
   const home = options.home ?? homedir();
-  const platform = options.platform ?? process.platform;
   const explicit = nonEmpty(options.flag) ?? nonEmpty(env.RW_DB);
   if (explicit) return path.resolve(expandHome(explicit, home));
+  if (options.electronUserData) return path.join(options.electronUserData, DATABASE_FILE_NAME);
   const xdg = nonEmpty(env.XDG_DATA_HOME);
   // The XDG spec says a relative XDG_DATA_HOME is invalid and must be ignored.
   if (xdg && path.isAbsolute(xdg)) return path.join(xdg, DATA_FOLDER_NAME, DATABASE_FILE_NAME);
-  if (platform !== 'linux' && options.electronUserData) return path.join(options.electronUserData, DATABASE_FILE_NAME);
   return path.join(home, '.local', 'share', DATA_FOLDER_NAME, DATABASE_FILE_NAME);
 }
 

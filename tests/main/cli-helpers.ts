@@ -16,8 +16,13 @@ export interface CliResult {
   stderr: string;
 }
 
-export function startCli(args: string[]): ChildProcess {
-  return spawn(process.execPath, [cliPath, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `ownProcessGroup`: the CLI leads a new process group, so a test can signal it as a terminal would. */
+export function startCli(args: string[], options: { ownProcessGroup?: boolean } = {}): ChildProcess {
+  return spawn(process.execPath, [cliPath, ...args], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.ownProcessGroup ?? false,
+  });
 }
 
 export function finished(child: ChildProcess): Promise<CliResult> {

@@ -9,7 +9,10 @@ afterAll(() => tmp.remove());
 describe('SIGINT during training', () => {
   it('stops the run with a checkpoint and exits 130', async () => {
     // Long enough that it is still training when the signal comes.
-    const child = startCli(['train', '--corpus', seedCorpus, '--preset', 'reference', '--steps', '1000000', '--name', 'long', '--json', ...db]);
+    const child = startCli(
+      ['train', '--corpus', seedCorpus, '--preset', 'reference', '--steps', '1000000', '--name', 'long', '--json', ...db],
+      { ownProcessGroup: true },
+    );
     let stdout = '';
     let stderr = '';
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
@@ -22,7 +25,8 @@ describe('SIGINT during training', () => {
       });
       child.on('close', () => reject(new Error(`exited before training: ${stderr}`)));
     });
-    child.kill('SIGINT');
+    // Ctrl-C in a terminal signals the whole foreground group: the CLI and its engine process alike.
+    process.kill(-child.pid!, 'SIGINT');
     const code = await exited;
     expect(code, stderr).toBe(130);
 

@@ -534,18 +534,20 @@ describe('database report', () => {
 });
 
 describe('paths', () => {
-  it('prefers --db, then RW_DB, then XDG_DATA_HOME, then ~/.local/share', () => {
+  it('prefers --db, then RW_DB, then the app\'s userData, then XDG_DATA_HOME, then ~/.local/share', () => {
     const home = '/home/someone';
     const env = { RW_DB: '/data/env.db', XDG_DATA_HOME: '/xdg' };
     expect(resolveDatabasePath({ flag: 'rel/flag.db', env, home })).toBe(path.resolve('rel/flag.db'));
     expect(resolveDatabasePath({ env, home })).toBe('/data/env.db');
     expect(resolveDatabasePath({ env: { RW_DB: '~/mine.db' }, home })).toBe('/home/someone/mine.db');
     expect(resolveDatabasePath({ env: { XDG_DATA_HOME: '/xdg' }, home })).toBe('/xdg/recurrent-workbench/workbench.db');
-    expect(resolveDatabasePath({ env: { XDG_DATA_HOME: 'relative' }, home, platform: 'linux' }))
+    expect(resolveDatabasePath({ env: { XDG_DATA_HOME: 'relative' }, home }))
       .toBe('/home/someone/.local/share/recurrent-workbench/workbench.db');
-    expect(resolveDatabasePath({ env: {}, home, platform: 'linux', electronUserData: '/home/someone/.config/RW' }))
-      .toBe('/home/someone/.local/share/recurrent-workbench/workbench.db');
-    expect(resolveDatabasePath({ env: {}, home, platform: 'darwin', electronUserData: '/Users/someone/Library/RW' }))
+    expect(resolveDatabasePath({ env: { XDG_DATA_HOME: '/xdg' }, home, electronUserData: '/home/someone/.config/RW' }))
+      .toBe('/home/someone/.config/RW/workbench.db');
+    expect(resolveDatabasePath({ env: { RW_DB: '/data/env.db' }, home, electronUserData: '/home/someone/.config/RW' }))
+      .toBe('/data/env.db');
+    expect(resolveDatabasePath({ env: {}, home, electronUserData: '/Users/someone/Library/RW' }))
       .toBe('/Users/someone/Library/RW/workbench.db');
   });
 

@@ -3,7 +3,7 @@
  * isolated, sandboxed renderer without Node, no new windows, no navigation away from the app, no
  * webviews, no permission prompts.
  */
-import { BrowserWindow, shell } from 'electron';
+import { BrowserWindow } from 'electron';
 import { isAppUrl } from './security.ts';
 
 export interface MainWindowOptions {
@@ -34,16 +34,15 @@ export function createMainWindow(options: MainWindowOptions): BrowserWindow {
       webviewTag: false,
       spellcheck: false,
       navigateOnDragDrop: false,
+      // Middle-click would open links in new windows behind the open handler's back.
+      disableBlinkFeatures: 'Auxclick',
     },
   });
   window.once('ready-to-show', () => window.show());
 
   const contents = window.webContents;
-  // Links to the web open in the person's browser; nothing opens inside the app.
-  contents.setWindowOpenHandler(({ url }) => {
-    if (/^https:\/\//.test(url)) void shell.openExternal(url);
-    return { action: 'deny' };
-  });
+  // The workbench works offline and links nowhere: no window ever opens, inside the app or out.
+  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
   contents.on('will-navigate', (event, url) => {
     if (!isAppUrl(url, options.devUrl)) event.preventDefault();
   });

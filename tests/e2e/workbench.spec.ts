@@ -187,7 +187,7 @@ test('playground: generates text and shows the gate heatmaps with the LSTM equat
   const maps = page.getByTestId('gate-heatmap');
   await expect(maps).toHaveCount(6);
   expect(await maps.evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-gate')))).toEqual(['i', 'f', 'g', 'o', 'c', 'h']);
-  await maps.first().locator('canvas').hover({ position: { x: 5, y: 5 } });
+  await maps.first().locator('canvas').hover({ position: { x: 2, y: 1 } });
   await expect(page.getByTestId('gate-readout').first()).toContainText('unit 0');
   await expect(page.getByTestId('cell-equations')).toHaveAttribute('data-cell', 'lstm');
   await expect(page.getByTestId('cell-equations').locator('.katex').first()).toBeVisible();

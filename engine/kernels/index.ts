@@ -3,11 +3,12 @@
  * back to the TypeScript reference; `kernelsFor` demands one path exactly (a resumed run keeps the
  * path its checkpoint was trained with). Async because WebAssembly kernels compile and instantiate.
  *
- * For now only the reference is returned: the WebAssembly kernels (engine/kernels/wasm, createWasmKernels)
- * hook into `tryLoad` below once tests that compare models across kernel paths allow for rounding.
+ * The WebAssembly kernels (engine/kernels/wasm) are created once per (path, threads) and shared: models
+ * on the same kernels share one WebAssembly memory and one set of worker threads.
  */
 import { referenceKernels } from './reference.ts';
 import type { KernelPath, Kernels } from './types.ts';
+import { createWasmKernels } from './wasm/index.ts';
 
 export { referenceKernels };
 export type { KernelPath, Kernels };
@@ -16,15 +17,24 @@ export type { KernelPath, Kernels };
 export const KERNEL_PATHS: readonly KernelPath[] = ['wasm-relaxed-simd', 'wasm-simd', 'typescript'];
 
 /** One path's kernels, or null when this machine or build cannot run them. */
-async function tryLoad(path: KernelPath, _threads: number): Promise<Kernels | null> {
+async function tryLoad(path: KernelPath, threads: number): Promise<Kernels | null> {
   switch (path) {
     case 'typescript':
       return referenceKernels;
     case 'wasm-simd':
-    case 'wasm-relaxed-simd':
-      return null; // see the header: enabling = returning createWasmKernels({ threads, relaxed }) here
+    case 'wasm-relaxed-simd': {
+      const key = `${path}:${threads}`;
+      let pending = wasmCache.get(key);
+      if (!pending) {
+        pending = createWasmKernels({ threads, relaxed: path === 'wasm-relaxed-simd' }).catch(() => null);
+        wasmCache.set(key, pending);
+      }
+      return pending;
+    }
   }
 }
+
+const wasmCache = new Map<string, Promise<Kernels | null>>();
 
 /** The preferred path when it loads, else the fastest one that does (the reference always loads). */
 export async function loadKernels(preferred?: KernelPath, threads = 1): Promise<Kernels> {

@@ -253,7 +253,10 @@ test('stays responsive while two runs train (input-to-paint latency is printed)'
   });
   await page.keyboard.type('the quick brown fox jumps over the lazy dog while two runs train', { delay: 40 });
   await page.waitForTimeout(300);
-  const { latency, slowEvents } = await page.evaluate(() => window as unknown as { latency: number[]; slowEvents: number[] });
+  const { latency, slowEvents } = await page.evaluate(() => {
+    const w = window as unknown as { latency: number[]; slowEvents: number[] };
+    return { latency: w.latency, slowEvents: w.slowEvents };
+  });
   const sorted = [...latency].sort((a, b) => a - b);
   const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
   console.log(

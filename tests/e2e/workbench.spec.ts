@@ -237,9 +237,9 @@ test('stays responsive while two runs train (input-to-paint latency is printed)'
     const w = window as unknown as { latency: number[]; slowEvents: number[] };
     w.latency = [];
     w.slowEvents = [];
-    // Event Timing: input events whose processing until the next paint took 16 ms or more.
+    // Event Timing: keydowns whose processing until the next paint took 16 ms or more (durations come in 8 ms steps).
     new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) w.slowEvents.push(entry.duration);
+      for (const entry of list.getEntries()) if (entry.name === 'keydown') w.slowEvents.push(entry.duration);
     }).observe({ type: 'event', durationThreshold: 16 } as PerformanceObserverInit);
     // rAF then a posted message: the message runs after the frame that shows the keystroke is painted.
     document.addEventListener('keydown', (event) => {
@@ -262,7 +262,8 @@ test('stays responsive while two runs train (input-to-paint latency is printed)'
   console.log(
     `input-to-paint latency while 2 runs train: ${sorted.length} keystrokes, median ${pick(0.5).toFixed(1)} ms, ` +
       `p95 ${pick(0.95).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms; ` +
-      `Event Timing entries >= 16 ms: ${slowEvents.length}${slowEvents.length ? ` (max ${Math.max(...slowEvents)} ms)` : ''}`,
+      `Event Timing: ${slowEvents.length} of ${sorted.length} keydowns took >= 16 ms to the next paint` +
+      `${slowEvents.length ? ` (max ${Math.max(...slowEvents)} ms)` : ''}`,
   );
   expect(sorted.length).toBeGreaterThan(20);
   await field.fill('');

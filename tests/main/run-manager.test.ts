@@ -53,9 +53,12 @@ afterEach(async () => {
 
 describe('RunManager', () => {
   it('trains four runs at once with concurrency 4 while a fifth waits queued', async () => {
+    const STEPS = 2000;
     const m = manager({ concurrency: 4 });
     const runs = [1, 2, 3, 4, 5].map((seed) =>
-      createQueuedRun(storage, { corpusId, preset: 'reference', name: `run-${seed}`, hyper: { ...tiny, steps: 60, seed } }));
+      // Long enough (a few seconds each) that all four have started before the first one finishes,
+      // even when process start-up is slow on a loaded machine.
+      createQueuedRun(storage, { corpusId, preset: 'reference', name: `run-${seed}`, hyper: { ...tiny, steps: STEPS, seed } }));
     const statuses: string[] = [];
     m.onEvent((e) => {
       if (e.type === 'status') statuses.push(`${e.runId}:${e.status}`);
@@ -75,8 +78,8 @@ describe('RunManager', () => {
     expect(settled.map((r) => r.status)).toEqual(['done', 'done', 'done', 'done', 'done']);
     expect(statuses.indexOf(`${runs[4].id}:running`)).toBeGreaterThan(statuses.findIndex((s) => s.endsWith(':done')));
     for (const run of settled) {
-      expect(run.step).toBe(60);
-      expect(storage.metrics.count(run.id)).toBe(60);
+      expect(run.step).toBe(STEPS);
+      expect(storage.metrics.count(run.id)).toBe(STEPS);
       expect(run.reproduction.threads).toBe(1);
       expect(run.reproduction.kernelPath).not.toBeNull();
       expect(run.ownerPid).toBeNull();

@@ -147,10 +147,10 @@ class Workbench {
     if (index >= 0) this.runs[index] = { ...this.runs[index], ...patch };
   }
 
-  /** Coalesce list refreshes: a sweep creates many runs at once. */
+  /** Coalesce list refreshes: a sweep creates many runs at once. Corpora carry run counts, so they follow. */
   #scheduleRefresh(): void {
     clearTimeout(this.#refreshTimer);
-    this.#refreshTimer = window.setTimeout(() => void this.refreshRuns(), 150);
+    this.#refreshTimer = window.setTimeout(() => void Promise.all([this.refreshRuns(), this.refreshCorpora()]), 150);
   }
 
   #onEvent(event: RunEvent): void {

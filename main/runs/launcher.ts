@@ -35,6 +35,8 @@ export type EngineLauncher = () => EngineChannel;
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const WORKER_SOURCE = path.join(REPO_ROOT, 'engine', 'worker.ts');
+/** tsx's loader by absolute URL: a bare `--import tsx` would resolve against the caller's cwd. */
+const TSX_LOADER = import.meta.resolve('tsx');
 
 /** Keeps the end of a stream of text, for error messages. */
 export class TextTail {
@@ -56,7 +58,7 @@ export function nodeEngineLauncher(options: { workerPath?: string; forwardStderr
   const workerPath = options.workerPath ?? WORKER_SOURCE;
   return () => {
     const child = fork(workerPath, [], {
-      execArgv: ['--import', 'tsx'],
+      execArgv: ['--import', TSX_LOADER],
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });

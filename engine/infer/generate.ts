@@ -39,14 +39,19 @@ export function generate(model: Model, vocab: Vocabulary, prime: string, n: numb
   const out = new Int32Array(n);
 
   if (model.config.objective === 'next') {
+    // Each window is one batched forward from a zero state (B = 1, T ≤ W): the input products of all
+    // its steps are one matmul and only the last step reaches the head. The same arithmetic per
+    // element as W calls of step(), so the same text.
     const W = model.config.window;
     const ctx = new Int32Array(primeIds.length + n);
+    const win = new Int32Array(W);
     ctx.set(primeIds);
     let len = primeIds.length;
     for (let i = 0; i < n; i++) {
-      resetState(s.state);
-      for (let t = Math.max(0, len - W); t < len; t++) model.step(s.state, ctx[t], s.logits);
-      const next = sampleFromLogits(s.logits, V, sampling, rng, s.probs);
+      const from = Math.max(0, len - W);
+      const T = len - from;
+      for (let t = 0; t < T; t++) win[t] = ctx[from + t];
+      const next = sampleFromLogits(model.logits(win, 1, T), V, sampling, rng, s.probs);
       ctx[len++] = next;
       out[i] = next;
     }

@@ -344,3 +344,26 @@ test('a sweep turns comma-separated values into a grid of runs', async () => {
   await page.getByTestId('nav-new-run').click();
   await page.getByTestId('run-sweep').uncheck();
 });
+
+test('a pasted corpus is edited in the editor, saved and renamed', async () => {
+  await page.getByTestId('nav-corpora').click();
+  await page.getByTestId('corpus-paste-name').fill('pasted notes');
+  await page.getByTestId('corpus-paste').fill('abc abc abc abc abc\n');
+  await page.getByTestId('corpus-add').click();
+  await expect(page.getByTestId('corpus-item')).toHaveCount(2);
+  await expect(page.getByTestId('corpus-rename-input')).toHaveValue('pasted notes');
+  await expect(page.getByTestId('stat-chars')).toHaveText('20');
+
+  await page.locator('[data-testid=corpus-editor] .cm-content').click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type('xyz');
+  await page.getByTestId('corpus-save').click();
+  await expect(page.getByTestId('stat-chars')).toHaveText('23');
+  await page.getByTestId('corpus-rename-input').fill('edited notes');
+  await page.getByTestId('corpus-rename').click();
+  await expect(page.getByTestId('corpus-item').filter({ hasText: 'edited notes' })).toHaveCount(1);
+
+  const stored = (await api.listCorpora()).find((c) => c.name === 'edited notes');
+  expect(stored).toBeDefined();
+  expect((await api.getCorpus(stored!.id)).text).toBe('abc abc abc abc abc\nxyz');
+});

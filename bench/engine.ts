@@ -124,7 +124,7 @@ function seedConfig(cell: CellKind, V: number): ModelConfig {
 /** One run of `epochs` full-batch epochs from a fresh init; returns ms/epoch and the last loss. */
 function seedRun(model: Model, s: SeedSetup, epochs: number): { ms: number; loss: number } {
   model.initParams(new Rng(42));
-  const opt = createOptimizer({ optimizer: 'adam', momentum: 0, weightDecay: 0 }, model.layout.total);
+  const opt = createOptimizer({ optimizer: 'adam', momentum: 0, weightDecay: 0 }, model.layout.total, model.kernels);
   let loss = NaN;
   const t0 = performance.now();
   for (let e = 0; e < epochs; e++) {
@@ -191,7 +191,7 @@ function midFlops(cell: CellKind, V: number): number {
 
 function midRun(model: Model, m: MidSetup, warmup: number, steps: number): { stepMs: number[]; loss: number } {
   model.initParams(new Rng(0));
-  const opt = createOptimizer({ optimizer: 'adam', momentum: 0, weightDecay: 0 }, model.layout.total);
+  const opt = createOptimizer({ optimizer: 'adam', momentum: 0, weightDecay: 0 }, model.layout.total, model.kernels);
   const stepMs: number[] = [];
   let loss = NaN;
   for (let k = 0; k < warmup + steps; k++) {

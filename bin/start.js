@@ -21,9 +21,21 @@ function electronBinary() {
   return existsSync(binary) ? binary : null;
 }
 
+/**
+ * Electron's own installer, run here rather than at `npm ci` (package.json's allowScripts denies it) so
+ * that an install never fails on a machine that cannot download the binary. Quiet; fails fast offline.
+ */
+function downloadElectron() {
+  if (process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) return;
+  const installer = path.join(root, 'node_modules', 'electron', 'install.js');
+  if (!existsSync(installer)) return;
+  spawnSync(process.execPath, [installer], { cwd: root, stdio: 'ignore', timeout: 300_000 });
+}
+
 const args = process.argv.slice(2);
 buildRendererIfStale();
 
+if (!electronBinary()) downloadElectron();
 const electron = electronBinary();
 if (electron) {
   try {
@@ -39,7 +51,7 @@ if (electron) {
   const child = spawn(electron, [root], { cwd: root, stdio: 'inherit', env });
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 } else {
-  process.stderr.write("Electron's binary is not installed (node_modules/electron/dist is missing); starting the browser host instead.\n");
+  process.stderr.write("Electron's binary is not installed and could not be fetched; starting the browser host instead.\n");
   const child = spawn(process.execPath, [path.join(root, 'bin', 'rnnwb.js'), 'serve', ...args], { cwd: root, stdio: 'inherit' });
   // Ctrl-C reaches the child too (same process group); wait for it to pause its runs and exit.
   process.on('SIGINT', () => {});

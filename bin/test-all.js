@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm test`: the unit/integration suite (vitest) and the end-to-end suite (Playwright in Debian's
-// Chromium), then one plain summary line `N passed, N failed[, N skipped]` over both runners.
+// `npm test`: type checks, the unit/integration suite (vitest) and the end-to-end suite (Playwright in
+// Debian's Chromium), then one plain summary line `N passed, N failed[, N skipped]` over all of them.
 // Exit code 0 only when nothing failed and something ran.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -16,6 +16,19 @@ const run = (cmd, args, env = {}) =>
 
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const problems = [];
+
+// 0. Type checks: the engine, main and tests (tsc), and the UI (svelte-check). Each counts as one test.
+for (const [label, cmd, args] of [
+  ['tsc', bin('tsc'), ['--noEmit', '-p', 'tsconfig.json']],
+  ['svelte-check', bin('svelte-check'), ['--workspace', 'renderer', '--tsconfig', './tsconfig.json', '--fail-on-warnings']],
+]) {
+  console.log(`> ${label}`);
+  if (run(cmd, args) === 0) totals.passed++;
+  else {
+    problems.push(`${label} found errors`);
+    totals.failed++;
+  }
+}
 
 // 1. vitest
 const vitestJson = path.join(results, 'vitest.json');

@@ -7,8 +7,12 @@
  *   m ← β₁m + (1-β₁)g                 v ← β₂v + (1-β₂)g²
  *   θ ← θ - (lr / (1-β₁ᵗ)) · m / (√v / √(1-β₂ᵗ) + ε)
  *
- * One loop over the flat parameter array; moments are kept in float32 like PyTorch's state.
+ * One loop over the flat parameter array; moments are kept in float32 like PyTorch's state. Given
+ * kernels with a fused `adamStep` (the WebAssembly ones), the moments live in the kernels' memory and
+ * that loop runs there, in float32 (the plain loop rounds each update from float64).
  */
+import type { FusedKernels } from '../kernels/fused.ts';
+import type { Kernels } from '../kernels/types.ts';
 import type { Optimizer } from './types.ts';
 
 export class Adam implements Optimizer {
@@ -16,6 +20,7 @@ export class Adam implements Optimizer {
   stepCount = 0;
   private readonly m: Float32Array; // exp_avg
   private readonly v: Float32Array; // exp_avg_sq
+  private readonly fused: Required<Pick<FusedKernels, 'adamStep'>> | null;
 
   constructor(
     size: number,
@@ -23,15 +28,23 @@ export class Adam implements Optimizer {
     private readonly beta1 = 0.9,
     private readonly beta2 = 0.999,
     private readonly eps = 1e-8,
+    kernels?: Kernels,
   ) {
-    this.m = new Float32Array(size);
-    this.v = new Float32Array(size);
+    // the TypeScript path keeps its own loop (fusedReference rounds differently)
+    const k = kernels as (Kernels & FusedKernels) | undefined;
+    this.fused = k && k.path !== 'typescript' && k.adamStep ? (k as Required<Pick<FusedKernels, 'adamStep'>>) : null;
+    this.m = this.fused ? kernels!.alloc(size) : new Float32Array(size);
+    this.v = this.fused ? kernels!.alloc(size) : new Float32Array(size);
   }
 
   step(params: Float32Array, grads: Float32Array, lr: number): void {
     const { m, v, beta1, beta2, eps, weightDecay } = this;
     this.stepCount++;
     const t = this.stepCount;
+    if (this.fused) {
+      this.fused.adamStep(params, grads, m, v, 0, params.length, lr, beta1, beta2, eps, weightDecay, t);
+      return;
+    }
     const stepSize = lr / (1 - beta1 ** t);
     const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
     const n = params.length;

@@ -3,6 +3,7 @@
  * flat parameter and gradient arrays (engine/core/params.ts gives them one layout).
  */
 import type { Hyperparameters } from '../config.ts';
+import type { Kernels } from '../kernels/types.ts';
 import { Adam } from './adam.ts';
 import { RmsProp } from './rmsprop.ts';
 import { Sgd } from './sgd.ts';
@@ -15,11 +16,14 @@ export { RmsProp } from './rmsprop.ts';
 export { clipGradNorm } from './clip.ts';
 export { learningRateAt } from './schedule.ts';
 
-/** `size`: parameter count. Adam uses PyTorch's defaults (β 0.9/0.999, ε 1e-8); momentum applies to SGD and RMSprop. */
-export function createOptimizer(h: Pick<Hyperparameters, 'optimizer' | 'momentum' | 'weightDecay'>, size: number): Optimizer {
+/**
+ * `size`: parameter count. Adam uses PyTorch's defaults (β 0.9/0.999, ε 1e-8); momentum applies to SGD and RMSprop.
+ * `kernels`: the model's; Adam then runs through their fused step when they have one.
+ */
+export function createOptimizer(h: Pick<Hyperparameters, 'optimizer' | 'momentum' | 'weightDecay'>, size: number, kernels?: Kernels): Optimizer {
   switch (h.optimizer) {
     case 'adam':
-      return new Adam(size, h.weightDecay);
+      return new Adam(size, h.weightDecay, 0.9, 0.999, 1e-8, kernels);
     case 'sgd':
       return new Sgd(size, h.momentum, h.weightDecay);
     case 'rmsprop':

@@ -191,7 +191,7 @@ async function prepare(rawJob: TrainJob, options: TrainOptions): Promise<Prepare
   }
   const kernels = options.kernels ?? (await chooseKernels(job, resume));
   const model = new Model(modelConfigOf(hyper, vocab.size), kernels);
-  const optimizer = createOptimizer(hyper, model.layout.total);
+  const optimizer = createOptimizer(hyper, model.layout.total, kernels);
   let dropoutRng = new Rng(deriveSeed(hyper.seed, STREAM_DROPOUT));
   let step = 0;
   let counters: TrainerCounters = { early: { best: Infinity, evalsSinceBest: 0 }, elapsedMs: 0, lastValLoss: null, lastTrainLoss: NaN };

@@ -14,7 +14,8 @@ import { RUN_EVENT_CHANNEL } from './channels.ts';
 import { registerIpcHandlers } from './ipc.ts';
 import { installMenu } from './menu.ts';
 import { createMainWindow } from './window.ts';
-import { APP_ENTRY_URL, APP_SCHEME, CONTENT_TYPES, appContentSecurityPolicy, fileForAppRequest, isAppUrl } from './security.ts';
+import { APP_ENTRY_URL, APP_SCHEME, appContentSecurityPolicy, fileForAppRequest, isAppUrl } from './security.ts';
+import { contentTypeOf } from '../transport/page-policy.ts';
 import { openService, type Service } from './service-host.ts';
 
 // The app's name decides its userData folder, where its database lives (RW_DB points the CLI there too).
@@ -117,7 +118,7 @@ function serveAppScheme(rendererDir: string): void {
       const body = await readFile(file);
       return new Response(body, {
         headers: {
-          'Content-Type': CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+          'Content-Type': contentTypeOf(file),
           'Content-Security-Policy': csp,
           'X-Content-Type-Options': 'nosniff',
         },

@@ -5,31 +5,18 @@
  * while developing (RNNWB_DEV_URL).
  */
 import path from 'node:path';
+import { rendererContentSecurityPolicy } from '../transport/page-policy.ts';
 
 export const APP_SCHEME = 'app';
 export const APP_HOST = 'workbench';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 export const APP_ENTRY_URL = `${APP_ORIGIN}/index.html`;
 
-/** No remote origins, no eval (WebAssembly compilation allowed), nothing framed, no plugins. */
+/** The renderer's CSP; a dev server adds its own origin and its HMR socket. */
 export function appContentSecurityPolicy(devUrl?: string): string {
-  const dev = devUrl ? new URL(devUrl) : null;
-  // Vite's dev server needs its own origin and its HMR socket.
-  const devSources = dev ? ` ${dev.origin} ws://${dev.host}` : '';
-  return [
-    `default-src 'self'${dev ? ` ${dev.origin}` : ''}`,
-    `script-src 'self' 'wasm-unsafe-eval'${dev ? ` ${dev.origin}` : ''}`,
-    // CodeMirror and KaTeX set styles from script.
-    `style-src 'self' 'unsafe-inline'${dev ? ` ${dev.origin}` : ''}`,
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    `connect-src 'self'${devSources}`,
-    "worker-src 'self' blob:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  if (!devUrl) return rendererContentSecurityPolicy();
+  const dev = new URL(devUrl);
+  return rendererContentSecurityPolicy({ pageOrigins: [dev.origin], connectTo: [dev.origin, `ws://${dev.host}`] });
 }
 
 /** Whether a URL is the app's own page (our scheme, or the dev server when one is configured). */
@@ -66,20 +53,3 @@ export function fileForAppRequest(requestUrl: string, rootDir: string): string |
   const file = path.resolve(root, relative);
   return file.startsWith(root + path.sep) ? file : null;
 }
-
-export const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.txt': 'text/plain; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-};

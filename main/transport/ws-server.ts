@@ -15,6 +15,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiError, type ApiMethod, type WorkbenchApi } from '../api/contract.ts';
 import { validateCall } from '../api/schemas.ts';
 import { decodeFrame, encodeFrame, type ServerFrame } from '../api/wire.ts';
+import { contentTypeOf, rendererContentSecurityPolicy } from './page-policy.ts';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEFAULT_RENDERER_DIR = path.join(REPO_ROOT, 'dist', 'renderer');
@@ -38,39 +39,9 @@ export interface BrowserHost {
   close(): Promise<void>;
 }
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff': 'font/woff',
-  '.woff2': 'font/woff2',
-  '.ttf': 'font/ttf',
-  '.txt': 'text/plain; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-};
-
-/** The page's CSP: nothing remote, no eval (WebAssembly compilation allowed), sockets only to this host. */
+/** The page's CSP: the renderer's policy, with sockets only to this host. */
 export function contentSecurityPolicy(port: number): string {
-  return [
-    "default-src 'self'",
-    "script-src 'self' 'wasm-unsafe-eval'",
-    // CodeMirror and KaTeX set styles from script.
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "font-src 'self' data:",
-    `connect-src 'self' ws://127.0.0.1:${port} ws://localhost:${port}`,
-    "worker-src 'self' blob:",
-    "object-src 'none'",
-    "base-uri 'none'",
-    "form-action 'none'",
-    "frame-ancestors 'none'",
-  ].join('; ');
+  return rendererContentSecurityPolicy({ connectTo: [`ws://127.0.0.1:${port}`, `ws://localhost:${port}`] });
 }
 
 export async function startBrowserHost(options: BrowserHostOptions): Promise<BrowserHost> {
@@ -235,7 +206,7 @@ async function serveStatic(request: IncomingMessage, response: ServerResponse, r
   }
   const body = await readFile(file);
   response.writeHead(200, {
-    'Content-Type': CONTENT_TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream',
+    'Content-Type': contentTypeOf(file),
     'Content-Length': body.length,
     'Content-Security-Policy': csp,
     'X-Content-Type-Options': 'nosniff',

@@ -168,14 +168,14 @@ for (const kernels of kernelList) {
       it(name('adam strict (fixture gradients)'), () => {
         const model = fresh();
         flatten(model.layout, ref.grads, m.cell, model.grads);
-        const adam = new Adam(model.layout.total, ref.adam.weight_decay, ref.adam.betas[0], ref.adam.betas[1], ref.adam.eps);
+        const adam = new Adam(model.layout.total, ref.adam.weight_decay, ref.adam.betas[0], ref.adam.betas[1], ref.adam.eps, model.kernels);
         adam.step(model.params, model.grads, ref.adam.lr);
         expectAllClose(compareByName('after step 1', model.layout, model.params, ref.adam.params_after_each_step[0], m.cell, ADAM_STRICT));
       });
 
       it(name('adam end to end (3 steps, own gradients)'), () => {
         const model = fresh();
-        const adam = new Adam(model.layout.total, ref.adam.weight_decay, ref.adam.betas[0], ref.adam.betas[1], ref.adam.eps);
+        const adam = new Adam(model.layout.total, ref.adam.weight_decay, ref.adam.betas[0], ref.adam.betas[1], ref.adam.eps, model.kernels);
         const checks: (string | null)[] = [];
         for (let s = 0; s < ref.adam.steps; s++) {
           model.zeroGrads();

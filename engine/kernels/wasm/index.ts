@@ -174,6 +174,8 @@ class WasmKernelSet {
   threads: number;
   private readonly ex: Exports;
   private readonly buffers = new Set<ArrayBufferLike>();
+  /** Arrays handed out by alloc: a WeakSet lookup is cheaper than the `.buffer` getter on every call. */
+  private readonly owned = new WeakSet<Float32Array>();
   private lastBuffer: ArrayBufferLike;
   private packBase = 0;
   private packSize = 0;
@@ -231,7 +233,9 @@ class WasmKernelSet {
   alloc(length: number): Float32Array {
     const bytes = Math.max(64, (length * 4 + 63) & ~63);
     const ptr = this.reserve(bytes);
-    return new Float32Array(this.memory.buffer, ptr, length);
+    const a = new Float32Array(this.memory.buffer, ptr, length);
+    this.owned.add(a);
+    return a;
   }
 
   private reserve(bytes: number): number {
@@ -252,7 +256,9 @@ class WasmKernelSet {
   }
 
   private inMemory(a: Float32Array | Int32Array): boolean {
-    return a.buffer === this.lastBuffer || this.buffers.has(a.buffer);
+    if (this.owned.has(a as Float32Array)) return true;
+    const buffer = a.buffer;
+    return buffer === this.lastBuffer || this.buffers.has(buffer);
   }
 
   /** A scratch area of at least `floats` floats for packed panels, reused across calls. */
@@ -297,6 +303,7 @@ class WasmKernelSet {
   }
 
   private finish(): void {
+    if (this.copyBack.length === 0 && this.stageTop === 0) return;
     for (const { src, dst, dstOff } of this.copyBack) dst.set(src, dstOff);
     this.copyBack.length = 0;
     this.stageTop = 0;
@@ -356,9 +363,13 @@ class WasmKernelSet {
     else ex.matmulAtB(a[0], a[1], a[2], a[4], a[5], a[6], a[7], r0, r1, c0, c1);
   }
 
-  private run(op: number, args: number[], R: number, C: number, rowAlign: number, macs: number): void {
-    if (this.threads > 1 && macs >= THREAD_MIN_MACS) this.dispatch(op, args, R, C, rowAlign);
-    else this.runSlice(op, args, 0, R, 0, C);
+  /** One product over output rows [0,R) × columns [0,C): on this thread when small (no argument array), else split. */
+  private run(op: number, o: number, x: number, y: number, z: number, M: number, N: number, K: number, acc: number,
+    R: number, C: number, rowAlign: number, macs: number): void {
+    if (this.threads > 1 && macs >= THREAD_MIN_MACS) this.dispatch(op, [o, x, y, z, M, N, K, acc], R, C, rowAlign);
+    else if (op === OP_ABT) this.ex.matmulABt(o, x, y, z, M, N, K, acc, 0, R, 0, C);
+    else if (op === OP_AB) this.ex.matmulAB(o, x, y, z, M, N, K, acc, 0, R, 0, C);
+    else this.ex.matmulAtB(o, x, y, M, N, K, acc, 0, R, 0, C);
   }
 
   // ---- Kernels
@@ -370,7 +381,7 @@ class WasmKernelSet {
     const pw = this.ptr(w, wOff, N * K, true, false);
     const pb = bias === null ? 0 : this.ptr(bias, biasOff, N, true, false);
     const po = this.ptr(out, outOff, M * N, accumulate, true);
-    this.run(OP_ABT, [po, pa, pw, pb, M, N, K, accumulate ? 1 : 0], M, N, 2, M * N * K);
+    this.run(OP_ABT, po, pa, pw, pb, M, N, K, accumulate ? 1 : 0, M, N, 2, M * N * K);
     this.finish();
   }
 
@@ -386,7 +397,7 @@ class WasmKernelSet {
       packed = this.packScratch(N * (K & ~7));
       this.ex.packPanels(packed, pw, N, K, 0, K);
     }
-    this.run(OP_AB, [po, pa, pw, packed, M, N, K, accumulate ? 1 : 0], M, K, 4, M * N * K);
+    this.run(OP_AB, po, pa, pw, packed, M, N, K, accumulate ? 1 : 0, M, K, 4, M * N * K);
     this.finish();
   }
 
@@ -396,7 +407,7 @@ class WasmKernelSet {
     const pa = this.ptr(a, aOff, M * N, true, false);
     const pb = this.ptr(b, bOff, M * K, true, false);
     const po = this.ptr(out, outOff, N * K, accumulate, true);
-    this.run(OP_ATB, [po, pa, pb, 0, M, N, K, accumulate ? 1 : 0], N, K, 4, M * N * K);
+    this.run(OP_ATB, po, pa, pb, 0, M, N, K, accumulate ? 1 : 0, N, K, 4, M * N * K);
     this.finish();
   }
 

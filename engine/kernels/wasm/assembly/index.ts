@@ -130,6 +130,28 @@ export function matmulABt(
     const a0 = a + <usize>m * rowK;
     const o0 = out + <usize>m * rowN;
     let n = n0;
+    // 8 columns: eight independent FMA chains instead of four (one row is latency-bound, e.g. generation's B = 1)
+    for (; n + 8 <= n1; n += 8) {
+      const w0 = w + <usize>n * rowK;
+      const w1 = w0 + rowK, w2 = w1 + rowK, w3 = w2 + rowK;
+      const w4 = w3 + rowK, w5 = w4 + rowK, w6 = w5 + rowK, w7 = w6 + rowK;
+      let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c02 = f32x4.splat(0), c03 = f32x4.splat(0);
+      let c04 = f32x4.splat(0), c05 = f32x4.splat(0), c06 = f32x4.splat(0), c07 = f32x4.splat(0);
+      for (let k = 0; k < k4; k += 4) {
+        const off = <usize>k << 2;
+        const x0 = v128.load(a0 + off);
+        c00 = madd(x0, v128.load(w0 + off), c00);
+        c01 = madd(x0, v128.load(w1 + off), c01);
+        c02 = madd(x0, v128.load(w2 + off), c02);
+        c03 = madd(x0, v128.load(w3 + off), c03);
+        c04 = madd(x0, v128.load(w4 + off), c04);
+        c05 = madd(x0, v128.load(w5 + off), c05);
+        c06 = madd(x0, v128.load(w6 + off), c06);
+        c07 = madd(x0, v128.load(w7 + off), c07);
+      }
+      finishABt4(o0 + (<usize>n << 2), c00, c01, c02, c03, a0, w0, rowK, k4, K, bias, n, accumulate);
+      finishABt4(o0 + (<usize>(n + 4) << 2), c04, c05, c06, c07, a0, w4, rowK, k4, K, bias, n + 4, accumulate);
+    }
     for (; n + 4 <= n1; n += 4) {
       const w0 = w + <usize>n * rowK;
       const w1 = w0 + rowK;

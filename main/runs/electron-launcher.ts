@@ -5,7 +5,7 @@
  * (tests, `serve`, the CLI) never needs it.
  */
 import type { EngineMessage } from '../../engine/protocol.ts';
-import { TextTail, type ChannelExit, type EngineChannel, type EngineLauncher } from './launcher.ts';
+import { ExitNotice, tailStderr, type EngineChannel, type EngineLauncher } from './launcher.ts';
 
 /** The part of Electron's UtilityProcess we use (structural, so no import of 'electron' is needed). */
 export interface UtilityProcessLike {
@@ -27,9 +27,7 @@ export interface UtilityProcessModuleLike {
 export function electronEngineLauncher(utilityProcess: UtilityProcessModuleLike, workerPath: string): EngineLauncher {
   return (): EngineChannel => {
     const child = utilityProcess.fork(workerPath, [], { serviceName: 'Recurrent Workbench engine', stdio: ['ignore', 'inherit', 'pipe'] });
-    const stderr = new TextTail();
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string | Buffer) => stderr.push(String(chunk)));
+    const stderr = tailStderr(child.stderr);
     let alive = true;
     // Messages posted before the process has spawned wait here (the start message is posted at once).
     let spawned = false;
@@ -39,15 +37,13 @@ export function electronEngineLauncher(utilityProcess: UtilityProcessModuleLike,
       for (const message of pending.splice(0)) child.postMessage(message);
     });
     let failure: string | undefined;
-    const exitListeners: ((exit: ChannelExit) => void)[] = [];
-    let exited: ChannelExit | null = null;
+    const exit = new ExitNotice();
     child.on('error', (...args: unknown[]) => {
       failure ??= `The engine process reported a fatal error (${args.map(String).join(', ')}).`;
     });
     child.on('exit', (code) => {
       alive = false;
-      exited = { code, signal: null, failure, stderrTail: stderr.lastLines() };
-      for (const listener of exitListeners) listener(exited);
+      exit.fire({ code, signal: null, failure, stderrTail: stderr.lastLines() });
     });
     return {
       get pid() {
@@ -63,8 +59,7 @@ export function electronEngineLauncher(utilityProcess: UtilityProcessModuleLike,
         child.on('message', (message) => listener(message as EngineMessage));
       },
       onExit(listener) {
-        if (exited) listener(exited);
-        else exitListeners.push(listener);
+        exit.listen(listener);
       },
       kill() {
         if (alive) child.kill();

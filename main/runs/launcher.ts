@@ -50,6 +50,35 @@ export class TextTail {
   }
 }
 
+/** Keeps the tail of a child's stderr, passing each chunk on to `forward` when one is given. */
+export function tailStderr(stream: NodeJS.ReadableStream | null, forward?: (chunk: string) => void): TextTail {
+  const tail = new TextTail();
+  stream?.setEncoding('utf8');
+  stream?.on('data', (chunk: string | Buffer) => {
+    tail.push(String(chunk));
+    forward?.(String(chunk));
+  });
+  return tail;
+}
+
+/** A channel's exit, delivered once to every listener, whether it subscribed before or after. */
+export class ExitNotice {
+  private exit: ChannelExit | null = null;
+  private readonly listeners: ((exit: ChannelExit) => void)[] = [];
+
+  /** Records the exit; later calls are ignored (the first reason is the true one). */
+  fire(exit: ChannelExit): void {
+    if (this.exit) return;
+    this.exit = exit;
+    for (const listener of this.listeners) listener(exit);
+  }
+
+  listen(listener: (exit: ChannelExit) => void): void {
+    if (this.exit) listener(this.exit);
+    else this.listeners.push(listener);
+  }
+}
+
 /**
  * A Node child process running the TypeScript worker through tsx. `serialization: 'advanced'` lets
  * checkpoint bytes cross as Uint8Array (structured clone) instead of a JSON array of numbers.
@@ -62,27 +91,16 @@ export function nodeEngineLauncher(options: { workerPath?: string; forwardStderr
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });
-    const stderr = new TextTail();
-    child.stderr?.setEncoding('utf8');
-    child.stderr?.on('data', (chunk: string) => {
-      stderr.push(chunk);
-      if (options.forwardStderr) process.stderr.write(chunk);
-    });
+    const stderr = tailStderr(child.stderr, options.forwardStderr ? (chunk) => process.stderr.write(chunk) : undefined);
     let failure: string | undefined;
-    const exitListeners: ((exit: ChannelExit) => void)[] = [];
-    let exited: ChannelExit | null = null;
-    const finish = (exit: ChannelExit) => {
-      if (exited) return;
-      exited = exit;
-      for (const listener of exitListeners) listener(exit);
-    };
+    const exit = new ExitNotice();
     // 'error' covers a fork that failed and a send on a closed channel; the exit that follows reports it.
     child.on('error', (error) => {
       failure ??= error.message;
-      if (child.pid === undefined) finish({ code: null, signal: null, failure: `Could not start the engine process: ${error.message}` });
+      if (child.pid === undefined) exit.fire({ code: null, signal: null, failure: `Could not start the engine process: ${error.message}` });
     });
     // 'close' (not 'exit') so stderr has been read to its end.
-    child.on('close', (code, signal) => finish({ code, signal, failure, stderrTail: stderr.lastLines() }));
+    child.on('close', (code, signal) => exit.fire({ code, signal, failure, stderrTail: stderr.lastLines() }));
     return {
       pid: child.pid,
       post(message) {
@@ -99,8 +117,7 @@ export function nodeEngineLauncher(options: { workerPath?: string; forwardStderr
         child.on('message', (message) => listener(message as EngineMessage));
       },
       onExit(listener) {
-        if (exited) listener(exited);
-        else exitListeners.push(listener);
+        exit.listen(listener);
       },
       kill() {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

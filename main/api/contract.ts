@@ -25,6 +25,8 @@ export interface CorpusSummary {
   createdAt: string;
   /** Runs that train on this corpus. */
   runCount: number;
+  /** Set by addCorpus when this exact text was already stored (under this corpus's name); nothing new was added. */
+  existing?: boolean;
 }
 export interface CorpusDetail extends CorpusSummary {
   text: string;
@@ -87,6 +89,8 @@ export interface RunReproduction {
 }
 export interface RunDetail extends RunSummary {
   reproduction: RunReproduction;
+  /** The characters the run's model knows, in vocabulary order (for marking unknown characters in a prompt). */
+  vocab: string[];
   checkpoints: CheckpointSummary[];
   latestSample: SampleRecord | null;
 }
@@ -186,6 +190,7 @@ export interface PredictResult {
 }
 export interface GenerateInput {
   checkpointId: Id;
+  /** Text to start from; '' means the run's sample prompt (the start of its corpus), cut to what the model knows. */
   prime: string;
   length: number;
   temperature?: number;
@@ -293,7 +298,8 @@ export interface WorkbenchApi {
 
   // playground
   predict(input: { checkpointId: Id; text: string; k?: number }): Promise<PredictResult>;
-  generate(input: GenerateInput): Promise<{ checkpointId: Id; text: string }>;
+  /** `prime` in the answer is the text generation started from (the default one when '' was given). */
+  generate(input: GenerateInput): Promise<{ checkpointId: Id; text: string; prime?: string }>;
   trace(input: { checkpointId: Id; text: string }): Promise<TraceResult>;
   evaluate(input: { checkpointId: Id; corpusId?: Id; text?: string }): Promise<EvaluateResult>;
 

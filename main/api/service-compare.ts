@@ -35,7 +35,8 @@ const METRICS: MetricSpec[] = [
   { field: 'last train loss', better: 'lower', value: (c) => c.run.lastTrainLoss },
   { field: 'last val loss', better: 'lower', value: (c) => c.run.lastValLoss },
   { field: 'last accuracy', better: 'higher', value: (c, s) => s.metrics.last(c.run.id)?.accuracy ?? null },
-  { field: 'steps', better: null, value: (c) => c.run.step },
+  // Not 'steps': that is a hyperparameter row already (the planned length).
+  { field: 'step reached', better: null, value: (c) => c.run.step },
   { field: 'chars/sec', better: 'higher', value: (c) => c.run.charsPerSec },
   { field: 'parameters', better: null, value: (c) => c.run.parameterCount },
 ];

@@ -10,6 +10,7 @@ import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../engin
 import { generate, predictNext, trace } from '../../engine/infer/index.ts';
 import { Vocabulary } from '../../engine/text/vocab.ts';
 import { Evaluator } from '../../engine/train/evaluate.ts';
+import { resolvePrompt } from '../../engine/train/trainer.ts';
 import { ModelCache, type LoadedModel } from '../inference/model-cache.ts';
 import type { RunRecord, Storage } from '../storage/index.ts';
 import {
@@ -42,9 +43,9 @@ export class Playground {
     return { checkpointId: input.checkpointId, text, top: prediction.top, ...(prediction.note ? { note: prediction.note } : {}) };
   }
 
-  async generate(input: GenerateInput): Promise<{ checkpointId: Id; text: string }> {
+  async generate(input: GenerateInput): Promise<{ checkpointId: Id; text: string; prime: string }> {
     const loaded = await this.load(input.checkpointId);
-    const prime = requireText(input.prime, 'The prime');
+    const prime = input.prime === '' ? this.defaultPrime(input.checkpointId, loaded) : requireText(input.prime, 'The prime');
     refuseUnknown(loaded, prime, 'The prime');
     if (!Number.isInteger(input.length) || input.length < 1 || input.length > 100_000) {
       throw new ApiError(`The length must be a whole number from 1 to 100000 (got ${input.length}).`);
@@ -52,7 +53,15 @@ export class Playground {
     const text = generate(loaded.model, loaded.vocab, prime, input.length, {
       temperature: input.temperature ?? 0.8, topK: input.topK ?? 0, topP: input.topP ?? 1, seed: input.seed ?? 1,
     });
-    return { checkpointId: input.checkpointId, text };
+    return { checkpointId: input.checkpointId, text, prime };
+  }
+
+  /** What an empty prime stands for: the run's sample prompt (the start of its corpus), as far as the model knows it. */
+  private defaultPrime(checkpointId: Id, loaded: LoadedModel): string {
+    const run = this.storage.runs.get(checkpointById(this.storage, checkpointId).runId);
+    const corpusText = run?.corpusId == null ? '' : this.storage.corpora.text(run.corpusId) ?? '';
+    const prompt = run?.sample?.prompt ?? Array.from(corpusText).slice(0, 10).join('');
+    return resolvePrompt(prompt, loaded.vocab, corpusText);
   }
 
   async trace(input: { checkpointId: Id; text: string }): Promise<TraceResult> {
@@ -188,7 +197,7 @@ function refuseUnknown(loaded: LoadedModel, text: string, label: string): void {
   if (unknown.length === 0) return;
   const shown = unknown.slice(0, 12).map((c) => JSON.stringify(c)).join(', ');
   throw new ApiError(
-    `${label} has ${unknown.length === 1 ? 'a character' : `${unknown.length} characters`} checkpoint #${loaded.checkpointId} does not know: ${shown}${unknown.length > 12 ? ', …' : ''}.`,
+    `${label} has ${unknown.length === 1 ? 'a character' : `${unknown.length} characters`} that checkpoint #${loaded.checkpointId} does not know: ${shown}${unknown.length > 12 ? ', …' : ''}.`,
   );
 }
 

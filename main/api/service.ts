@@ -100,7 +100,8 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
         throw new ApiError(`Corpus "${name}" has no text: give its text or its file bytes.`);
       }
       if (text.length === 0) throw new ApiError(`Corpus "${name}" is empty.`);
-      return storage.corpora.add({ name, text, source: input.source ?? 'paste' }).corpus;
+      const { corpus, created } = storage.corpora.add({ name, text, source: input.source ?? 'paste' });
+      return created ? corpus : { ...corpus, existing: true };
     },
     async updateCorpus(id, patch) {
       corpusText(id);
@@ -149,6 +150,7 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
       const detail: RunDetail = {
         ...summary(run),
         reproduction: run.reproduction,
+        vocab: storage.vocabularies.get(run.vocabularyId)?.chars ?? [],
         checkpoints: storage.checkpoints.list(run.id),
         latestSample: storage.samples.latest(run.id),
       };

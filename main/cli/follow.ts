@@ -153,7 +153,9 @@ export async function createAndFollow(
           final.lastTrainLoss !== null ? `train loss ${final.lastTrainLoss.toFixed(4)}` : null,
           final.lastValLoss !== null ? `validation loss ${final.lastValLoss.toFixed(4)}` : null,
         ].filter(Boolean).join(', ');
-        process.stdout.write(`Run ${final.id} "${final.name}": ${status}${reason ? ` — ${reason}` : ''} at step ${final.step}/${final.totalSteps}${losses ? `; ${losses}` : ''}.\n`);
+        // The step comes first, once: engine reasons often end with their own "at step N." already.
+        const why = reason ? ` — ${reason.replace(/\.$/, '').replace(` at step ${final.step}`, '')}` : '';
+        process.stdout.write(`Run ${final.id} "${final.name}": ${status} at step ${final.step}/${final.totalSteps}${why}${losses ? `; ${losses}` : ''}.\n`);
       }
       codes.push(status === 'done' ? EXIT.ok : status === 'stopped' && stopping ? EXIT.interrupted : EXIT.failed);
     }

@@ -22,6 +22,18 @@ export function printTable(header: string[], rows: (string | number | null)[][])
   }
 }
 
+/** What a list command prints: a JSON line per item with --json; else a table, or a hint when there is nothing yet. */
+export function printListing<T>(items: T[], listing: {
+  json?: boolean;
+  whenEmpty: string;
+  header: string[];
+  row: (item: T) => (string | number | null)[];
+}): void {
+  if (listing.json) return items.forEach(printJson);
+  if (items.length === 0) return printLine(listing.whenEmpty);
+  printTable(listing.header, items.map(listing.row));
+}
+
 export function formatLoss(value: number | null | undefined): string | null {
   return value === null || value === undefined ? null : value.toFixed(4);
 }

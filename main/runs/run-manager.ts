@@ -328,10 +328,13 @@ export class RunManager {
     }
   }
 
-  /** Threads for a run starting now: all cores when it trains alone, one when runs share the machine. */
-  private threadsFor(): number {
+  /**
+   * Threads for a run starting now: its own `threads` is the upper bound; alone it gets up to every
+   * core, and one when runs share the machine (one thread per run keeps them from fighting for cores).
+   */
+  private threadsFor(wanted: number): number {
     const sharing = this.active.size + this.queue.length + 1 > 1;
-    return sharing ? 1 : Math.min(64, this.cores);
+    return Math.max(1, Math.min(wanted, sharing ? 1 : Math.min(64, this.cores)));
   }
 
   private launch(runId: Id): void {
@@ -344,7 +347,7 @@ export class RunManager {
     }
     const run = this.storage.runs.claimRun(runId, this.owner);
     if (!run) return; // another host took it
-    const threads = this.threadsFor();
+    const threads = this.threadsFor(run.hyper.threads);
     const latest = this.storage.checkpoints.latest(runId);
     const resumeFrom = latest ? this.storage.checkpoints.bytes(latest.id) ?? undefined : undefined;
     const vocab = this.storage.vocabularies.get(run.vocabularyId)?.chars;

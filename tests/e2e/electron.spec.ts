@@ -21,7 +21,9 @@ const mainEntry = path.join(repoRoot, 'dist/electron/main.js');
 test('Electron smoke: the window opens and lists the views', async () => {
   test.skip(binary === null, 'Electron binary not installed');
   test.skip(!fs.existsSync(mainEntry), 'Electron main process not built (dist/electron/main.js)');
-  const app = await electron.launch({ executablePath: binary!, args: [mainEntry, '--no-sandbox'], cwd: repoRoot });
+  // Launched on the package folder, as bin/start.js does: Electron reads package.json's "main", and
+  // app.getAppPath() is the repository (where dist/renderer lives), not dist/electron.
+  const app = await electron.launch({ executablePath: binary!, args: [repoRoot, '--no-sandbox'], cwd: repoRoot });
   try {
     const window = await app.firstWindow();
     await expect(window.getByTestId('nav-corpora')).toBeVisible();

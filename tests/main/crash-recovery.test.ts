@@ -4,19 +4,17 @@
  * in a sound database, and that run continues to the end.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../engine/format/checkpoint.ts';
-import type { RunEvent } from '../../main/api/contract.ts';
 import { REPO_ROOT } from '../../main/runs/launcher.ts';
 import { createContinuation, createQueuedRun } from '../../main/runs/run-factory.ts';
 import { RunManager } from '../../main/runs/run-manager.ts';
-import { Storage, isPidAlive } from '../../main/storage/index.ts';
+import { isPidAlive, type Storage } from '../../main/storage/index.ts';
+import { nextRunEvent, openSeededStorage } from './run-helpers.ts';
 
-const corpusText = readFileSync(path.resolve(REPO_ROOT, '../shared/corpora/seed-hello-rnn.txt'), 'utf8');
 const hyper = { hidden: 12, embed: 6, steps: 60, checkpointEvery: 10, keepLast: 10, seed: 7 };
 
 let dir: string;
@@ -26,10 +24,7 @@ let corpusId: number;
 const managers: RunManager[] = [];
 
 beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'crash-recovery-'));
-  dbPath = path.join(dir, 'workbench.db');
-  storage = Storage.open(dbPath);
-  corpusId = storage.corpora.add({ name: 'hello', text: corpusText }).corpus.id;
+  ({ dir, dbPath, storage, corpusId } = openSeededStorage('crash-recovery-'));
 });
 
 afterEach(async () => {
@@ -43,17 +38,6 @@ function startManager(): RunManager {
   managers.push(m);
   m.start();
   return m;
-}
-
-function until(m: RunManager, predicate: (event: RunEvent) => boolean): Promise<RunEvent> {
-  return new Promise((resolve) => {
-    const off = m.onEvent((event) => {
-      if (predicate(event)) {
-        off();
-        resolve(event);
-      }
-    });
-  });
 }
 
 async function eventually(check: () => boolean, what: string, ms = 30_000): Promise<void> {
@@ -76,7 +60,7 @@ describe('crash recovery', () => {
     const m = startManager();
     const straight = createQueuedRun(storage, { corpusId, preset: 'reference', name: 'straight', hyper });
     const crashing = createQueuedRun(storage, { corpusId, preset: 'reference', name: 'crashing', hyper });
-    const checkpointed = until(m, (e) => e.type === 'checkpoint' && e.runId === crashing.id && e.checkpoint.step >= 20);
+    const checkpointed = nextRunEvent(m, (e) => e.type === 'checkpoint' && e.runId === crashing.id && e.checkpoint.step >= 20);
     m.enqueue(straight.id);
     m.enqueue(crashing.id);
     await checkpointed;

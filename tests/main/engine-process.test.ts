@@ -3,15 +3,14 @@
  * ended (done, stopped, killed, crashed, error) and relays progress, checkpoints and pauses.
  */
 import { fork } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PRESETS, type Hyperparameters } from '../../engine/config.ts';
 import { decodeCheckpoint } from '../../engine/format/checkpoint.ts';
 import type { StartMessage } from '../../engine/protocol.ts';
 import { EngineProcess } from '../../main/runs/engine-process.ts';
 import { electronEngineLauncher, type UtilityProcessModuleLike } from '../../main/runs/electron-launcher.ts';
-import { REPO_ROOT, WORKER_SOURCE } from '../../main/runs/launcher.ts';
+import { WORKER_SOURCE } from '../../main/runs/launcher.ts';
+import { seedCorpusText } from './run-helpers.ts';
 
 /**
  * Electron's utilityProcess cannot run here (no Electron binary), so this stands in for it with the
@@ -38,11 +37,10 @@ const nodeUtilityProcess: UtilityProcessModuleLike = {
   },
 };
 
-const corpusText = readFileSync(path.resolve(REPO_ROOT, '../shared/corpora/seed-hello-rnn.txt'), 'utf8');
 const job = (hyper: Partial<Hyperparameters> = {}): StartMessage => ({
   type: 'start',
   hyper: { ...PRESETS.reference.hyper, ...hyper },
-  corpusText,
+  corpusText: seedCorpusText,
 });
 
 describe('EngineProcess', () => {

@@ -60,6 +60,38 @@ describe('001-initial', () => {
     }
   });
 
+  it('never reuses the id of a deleted newest row (ids are what #ID and run ids name)', () => {
+    const db = openDatabase({ path: path.join(dir, 'ids.db'), migrations: [migration001] });
+    try {
+      db.prepare(`INSERT INTO vocabularies (chars, sha256, size, created_at) VALUES ('["a"]', 'x', 1, 'now')`).run();
+      const insertRun = db.prepare(`INSERT INTO runs (name, vocabulary_id, hyper, reproduction, created_at) VALUES (?, 1, '{}', '{}', 'now')`);
+      const insertCheckpoint = db.prepare(`INSERT INTO checkpoints (run_id, step, kind, bytes, size, created_at) VALUES (?, 1, 'final', x'00', 1, 'now')`);
+      const insertSample = db.prepare(`INSERT INTO samples (checkpoint_id, run_id, step, prompt, temperature, length, text, created_at)
+        VALUES (?, ?, 1, 'a', 1, 1, 'a', 'now')`);
+      const insertCorpus = db.prepare(`INSERT INTO corpora (name, text, sha256, source, chars, distinct_chars, bytes, created_at)
+        VALUES (?, 'a', ?, 'paste', 1, 1, 1, 'now')`);
+      const insertSweep = db.prepare(`INSERT INTO sweeps (grid, created_at) VALUES ('{}', 'now')`);
+      const idOf = (info: { lastInsertRowid: number | bigint }) => Number(info.lastInsertRowid);
+
+      const run = idOf(insertRun.run('first'));
+      const checkpoint = idOf(insertCheckpoint.run(run));
+      const sample = idOf(insertSample.run(checkpoint, run));
+      const corpus = idOf(insertCorpus.run('one', 'sha-1'));
+      const sweep = idOf(insertSweep.run());
+      for (const table of ['samples', 'checkpoints', 'runs', 'corpora', 'sweeps']) db.exec(`DELETE FROM ${table}`);
+
+      const nextRun = idOf(insertRun.run('second'));
+      expect(nextRun).toBeGreaterThan(run);
+      const nextCheckpoint = idOf(insertCheckpoint.run(nextRun));
+      expect(nextCheckpoint).toBeGreaterThan(checkpoint);
+      expect(idOf(insertSample.run(nextCheckpoint, nextRun))).toBeGreaterThan(sample);
+      expect(idOf(insertCorpus.run('two', 'sha-2'))).toBeGreaterThan(corpus);
+      expect(idOf(insertSweep.run())).toBeGreaterThan(sweep);
+    } finally {
+      db.close();
+    }
+  });
+
   it('enforces its constraints: run status, checkpoint kind, STRICT types, JSON columns', () => {
     const db = openDatabase({ path: path.join(dir, 'checks.db'), migrations: [migration001] });
     try {

@@ -2,18 +2,15 @@
  * RunManager on a real database file with real engine processes: the queue and its concurrency
  * limit, pause/resume/stop, sweeps, and parking running runs at shutdown.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
-import path from 'node:path';
+import { rmSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeCheckpoint } from '../../engine/format/checkpoint.ts';
-import type { RunEvent } from '../../main/api/contract.ts';
-import { REPO_ROOT } from '../../main/runs/launcher.ts';
 import { createQueuedRun, createSweepRuns } from '../../main/runs/run-factory.ts';
 import { RunManager } from '../../main/runs/run-manager.ts';
-import { Storage } from '../../main/storage/index.ts';
+import type { Storage } from '../../main/storage/index.ts';
+import { nextRunEvent, openSeededStorage, seedCorpusText } from './run-helpers.ts';
 
-const corpusText = readFileSync(path.resolve(REPO_ROOT, '../shared/corpora/seed-hello-rnn.txt'), 'utf8');
 /** The reference run made small, so several train at once on a busy machine. */
 const tiny = { hidden: 12, embed: 6, steps: 40 };
 
@@ -28,21 +25,8 @@ function manager(options: Partial<ConstructorParameters<typeof RunManager>[0]> =
   return m;
 }
 
-function until(m: RunManager, predicate: (event: RunEvent) => boolean): Promise<RunEvent> {
-  return new Promise((resolve) => {
-    const off = m.onEvent((event) => {
-      if (predicate(event)) {
-        off();
-        resolve(event);
-      }
-    });
-  });
-}
-
 beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'run-manager-'));
-  storage = Storage.open(path.join(dir, 'workbench.db'));
-  corpusId = storage.corpora.add({ name: 'hello', text: corpusText }).corpus.id;
+  ({ dir, storage, corpusId } = openSeededStorage('run-manager-'));
 });
 
 afterEach(async () => {
@@ -58,12 +42,12 @@ describe('RunManager', () => {
     const runs = [1, 2, 3, 4, 5].map((seed) =>
       // Long enough (a few seconds each) that all four have started before the first one finishes,
       // even when process start-up is slow on a loaded machine.
-      createQueuedRun(storage, { corpusId, preset: 'reference', name: `run-${seed}`, hyper: { ...tiny, steps: STEPS, seed } }));
+      createQueuedRun(storage, { corpusId, preset: 'reference', name: `run-${seed}`, hyper: { ...tiny, steps: STEPS, seed, threads: 4 } }));
     const statuses: string[] = [];
     m.onEvent((e) => {
       if (e.type === 'status') statuses.push(`${e.runId}:${e.status}`);
     });
-    const firstProgressOfAll = Promise.all(runs.slice(0, 4).map((run) => until(m, (e) => e.type === 'progress' && e.runId === run.id)));
+    const firstProgressOfAll = Promise.all(runs.slice(0, 4).map((run) => nextRunEvent(m, (e) => e.type === 'progress' && e.runId === run.id)));
     m.start();
     for (const run of runs) m.enqueue(run.id);
     await firstProgressOfAll;
@@ -90,14 +74,24 @@ describe('RunManager', () => {
       expect(samples[0].checkpointId).toBe(checkpoints[0].id);
       expect(Array.from(samples[0].text)).toHaveLength(200);
       expect(samples[0].temperature).toBe(0.8);
-      expect(corpusText.startsWith(samples[0].prompt)).toBe(true);
+      expect(seedCorpusText.startsWith(samples[0].prompt)).toBe(true);
     }
   });
 
-  it('gives a run alone every core, and keeps last K + best + final checkpoints', async () => {
+  it("never gives a run more threads than its hyperparameters allow", async () => {
+    const m = manager({ cores: 4 });
+    const run = createQueuedRun(storage, { corpusId, preset: 'reference', hyper: { ...tiny, threads: 1, steps: 10 } });
+    m.start();
+    m.enqueue(run.id);
+    const done = await m.whenSettled(run.id);
+    expect(done.status).toBe('done');
+    expect(done.reproduction.threads).toBe(1);
+  });
+
+  it('gives a run alone every core it asks for, and keeps last K + best + final checkpoints', async () => {
     const m = manager({ cores: 2 });
     const run = createQueuedRun(storage, {
-      corpusId, preset: 'reference', hyper: { ...tiny, steps: 50, checkpointEvery: 5, keepLast: 2, valFraction: 0.3, evalEvery: 10, window: 8 },
+      corpusId, preset: 'reference', hyper: { ...tiny, threads: 8, steps: 50, checkpointEvery: 5, keepLast: 2, valFraction: 0.3, evalEvery: 10, window: 8 },
     });
     const kinds: string[] = [];
     m.onEvent((e) => {
@@ -131,13 +125,13 @@ describe('RunManager', () => {
     const a = createQueuedRun(storage, { corpusId, preset: 'reference', name: 'pausing', hyper: { ...tiny, steps: 100_000 } });
     const b = createQueuedRun(storage, { corpusId, preset: 'reference', name: 'stopping', hyper: { ...tiny, steps: 100_000 } });
     m.start();
-    const progressA = until(m, (e) => e.type === 'progress' && e.runId === a.id);
-    const progressB = until(m, (e) => e.type === 'progress' && e.runId === b.id);
+    const progressA = nextRunEvent(m, (e) => e.type === 'progress' && e.runId === a.id);
+    const progressB = nextRunEvent(m, (e) => e.type === 'progress' && e.runId === b.id);
     m.enqueue(a.id);
     m.enqueue(b.id);
     await Promise.all([progressA, progressB]);
 
-    const paused = until(m, (e) => e.type === 'status' && e.runId === a.id && e.status === 'paused');
+    const paused = nextRunEvent(m, (e) => e.type === 'status' && e.runId === a.id && e.status === 'paused');
     m.pause(a.id);
     await paused;
     expect(storage.runs.require(a.id).status).toBe('paused');
@@ -149,7 +143,7 @@ describe('RunManager', () => {
     expect(stopped.reason).toBeNull();
     expect(storage.checkpoints.list(b.id).map((c) => c.kind)).toEqual(['final']);
 
-    const resumed = until(m, (e) => e.type === 'progress' && e.runId === a.id && e.metric.step > stepWhilePaused);
+    const resumed = nextRunEvent(m, (e) => e.type === 'progress' && e.runId === a.id && e.metric.step > stepWhilePaused);
     m.resume(a.id);
     await resumed;
     expect(storage.runs.require(a.id).status).toBe('running');
@@ -177,7 +171,7 @@ describe('RunManager', () => {
     const first = manager();
     const run = createQueuedRun(storage, { corpusId, preset: 'reference', name: 'parked', hyper: { ...tiny, steps: 100_000 } });
     first.start();
-    const progress = until(first, (e) => e.type === 'progress' && e.runId === run.id && e.metric.step >= 3);
+    const progress = nextRunEvent(first, (e) => e.type === 'progress' && e.runId === run.id && e.metric.step >= 3);
     first.enqueue(run.id);
     await progress;
     await first.shutdown({ pauseRunning: true });
@@ -192,7 +186,7 @@ describe('RunManager', () => {
     const second = manager();
     second.start();
     expect(storage.runs.require(run.id).status).toBe('paused');
-    const goesOn = until(second, (e) => e.type === 'progress' && e.runId === run.id);
+    const goesOn = nextRunEvent(second, (e) => e.type === 'progress' && e.runId === run.id);
     second.resume(run.id);
     const event = await goesOn;
     expect(event.type === 'progress' && event.metric.step).toBe(checkpoint.step + 1);

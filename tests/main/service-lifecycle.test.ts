@@ -3,16 +3,14 @@
  * concurrency limit, pause/resume/stop, closing the app with a run in flight and resuming it in the
  * next session, and importing a plain PyTorch state_dict with a vocabulary from a corpus.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { decodeSafetensors, encodeSafetensors } from '../../engine/format/safetensors.ts';
-import type { RunEvent } from '../../main/api/contract.ts';
 import { createWorkbenchService, type WorkbenchService } from '../../main/api/service.ts';
-import { REPO_ROOT } from '../../main/runs/launcher.ts';
+import { nextRunEvent, seedCorpusText } from './run-helpers.ts';
 
-const text = readFileSync(path.resolve(REPO_ROOT, '../shared/corpora/seed-hello-rnn.txt'), 'utf8');
 const tiny = { hidden: 8, embed: 4 };
 
 let dir: string;
@@ -23,17 +21,6 @@ function open(options: { concurrency?: number } = {}): WorkbenchService {
   const api = createWorkbenchService({ dbPath, ...options });
   services.push(api);
   return api;
-}
-
-function until(api: WorkbenchService, predicate: (event: RunEvent) => boolean): Promise<RunEvent> {
-  return new Promise((resolve) => {
-    const off = api.onRunEvent((event) => {
-      if (predicate(event)) {
-        off();
-        resolve(event);
-      }
-    });
-  });
 }
 
 beforeEach(() => {
@@ -69,9 +56,9 @@ describe('service lifecycle', () => {
 
   it('checks hyperparameters against a corpus', async () => {
     const api = open();
-    const corpus = await api.addCorpus({ name: 'hello', text });
+    const corpus = await api.addCorpus({ name: 'hello', text: seedCorpusText });
     const good = await api.checkHyperparameters({ corpusId: corpus.id, preset: 'reference' });
-    expect(good).toMatchObject({ errors: {}, corpusError: null, trainWindows: Array.from(text).length - 10, totalSteps: 500 });
+    expect(good).toMatchObject({ errors: {}, corpusError: null, trainWindows: Array.from(seedCorpusText).length - 10, totalSteps: 500 });
     expect(good.parameterCount).toBeGreaterThan(0);
     const bad = await api.checkHyperparameters({ corpusId: corpus.id, preset: 'reference', hyper: { window: 200, layers: 9 } });
     expect(bad.errors.layers).toMatch(/Layers must be/);
@@ -83,7 +70,7 @@ describe('service lifecycle', () => {
   it('runs a sweep under a concurrency limit that can change', async () => {
     const api = open({ concurrency: 1 });
     expect(await api.getConcurrency()).toBe(1);
-    const corpus = await api.addCorpus({ name: 'hello', text });
+    const corpus = await api.addCorpus({ name: 'hello', text: seedCorpusText });
     const created: number[] = [];
     api.onRunEvent((e) => {
       if (e.type === 'created') created.push(e.runId);
@@ -103,14 +90,14 @@ describe('service lifecycle', () => {
 
   it('pauses, resumes and stops runs through the API', async () => {
     const api = open();
-    const corpus = await api.addCorpus({ name: 'hello', text });
+    const corpus = await api.addCorpus({ name: 'hello', text: seedCorpusText });
     const run = await api.createRun({ corpusId: corpus.id, preset: 'reference', name: 'long', hyper: { ...tiny, steps: 100_000 } });
-    await until(api, (e) => e.type === 'progress' && e.runId === run.id);
-    const paused = until(api, (e) => e.type === 'status' && e.runId === run.id && e.status === 'paused');
+    await nextRunEvent(api, (e) => e.type === 'progress' && e.runId === run.id);
+    const paused = nextRunEvent(api, (e) => e.type === 'status' && e.runId === run.id && e.status === 'paused');
     await api.pauseRun(run.id);
     await paused;
     expect((await api.getRun(run.id)).status).toBe('paused');
-    const running = until(api, (e) => e.type === 'status' && e.runId === run.id && e.status === 'running');
+    const running = nextRunEvent(api, (e) => e.type === 'status' && e.runId === run.id && e.status === 'running');
     await api.resumeRun(run.id);
     await running;
     await api.stopRun(run.id);
@@ -122,9 +109,9 @@ describe('service lifecycle', () => {
 
   it('leaves a running run paused when the app closes, and the next session resumes it', async () => {
     const first = open();
-    const corpus = await first.addCorpus({ name: 'hello', text });
+    const corpus = await first.addCorpus({ name: 'hello', text: seedCorpusText });
     const run = await first.createRun({ corpusId: corpus.id, preset: 'reference', name: 'overnight', hyper: { ...tiny, steps: 100_000 } });
-    await until(first, (e) => e.type === 'progress' && e.runId === run.id && e.metric.step >= 5);
+    await nextRunEvent(first, (e) => e.type === 'progress' && e.runId === run.id && e.metric.step >= 5);
     await first.close();
 
     const second = open();
@@ -133,7 +120,7 @@ describe('service lifecycle', () => {
     expect(parked.reason).toMatch(/Paused when the workbench closed/);
     const latest = parked.checkpoints[parked.checkpoints.length - 1];
     expect(latest.step).toBe(parked.step);
-    const next = until(second, (e) => e.type === 'progress' && e.runId === run.id);
+    const next = nextRunEvent(second, (e) => e.type === 'progress' && e.runId === run.id);
     await second.resumeRun(run.id);
     const event = await next;
     expect(event.type === 'progress' && event.metric.step).toBe(latest.step + 1);
@@ -143,7 +130,7 @@ describe('service lifecycle', () => {
 
   it('imports a plain state_dict with the vocabulary of a corpus', async () => {
     const api = open();
-    const corpus = await api.addCorpus({ name: 'hello', text });
+    const corpus = await api.addCorpus({ name: 'hello', text: seedCorpusText });
     const run = await api.createRun({ corpusId: corpus.id, preset: 'reference', name: 'source', hyper: { ...tiny, steps: 20 } });
     await api.runs.whenSettled(run.id);
     const exported = await api.exportCheckpoint({ checkpointId: (await api.resolveCheckpoint('source@final')).id });
@@ -157,6 +144,6 @@ describe('service lifecycle', () => {
     const original = await api.predict({ checkpointId: (await api.resolveCheckpoint('source@final')).id, text: 'Hello, RNN' });
     expect((await api.predict({ checkpointId: checkpoint.id, text: 'Hello, RNN' })).top).toEqual(original.top);
     const evaluation = await api.evaluate({ checkpointId: checkpoint.id });
-    expect(evaluation.windows).toBe(Array.from(text).length - 10);
+    expect(evaluation.windows).toBe(Array.from(seedCorpusText).length - 10);
   });
 });

@@ -11,8 +11,8 @@ import { decodeCheckpoint } from '../../engine/format/checkpoint.ts';
 import { ApiError, type RunEvent, type RunSummary } from '../../main/api/contract.ts';
 import { createWorkbenchService, type WorkbenchService } from '../../main/api/service.ts';
 import { REPO_ROOT } from '../../main/runs/launcher.ts';
+import { seedCorpusText } from './run-helpers.ts';
 
-const text = readFileSync(path.resolve(REPO_ROOT, '../shared/corpora/seed-hello-rnn.txt'), 'utf8');
 const TABLES = ['corpora', 'vocabularies', 'sweeps', 'runs', 'metrics', 'checkpoints', 'samples'];
 
 let dir: string;
@@ -39,7 +39,7 @@ beforeAll(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'service-'));
   api = createWorkbenchService({ dbPath: path.join(dir, 'workbench.db'), concurrency: 2 });
   api.onRunEvent((e) => events.push(e));
-  corpusId = (await api.addCorpus({ name: 'hello', text, source: 'seed-hello-rnn.txt' })).id;
+  corpusId = (await api.addCorpus({ name: 'hello', text: seedCorpusText, source: 'seed-hello-rnn.txt' })).id;
   reference = await api.createRun({ corpusId, preset: 'reference', name: 'reference', hyper: { hidden: 16, embed: 8, steps: 200, lr: 0.02 } });
   other = await api.createRun({
     corpusId, preset: 'reference', name: 'other',
@@ -71,7 +71,7 @@ describe('runs through the service', () => {
 
   it('predicts the next character of every window of the reference sentence', async () => {
     const checkpoint = await api.resolveCheckpoint('reference@final');
-    const chars = Array.from(text);
+    const chars = Array.from(seedCorpusText);
     const misses: string[] = [];
     for (let i = 0; i + 10 < chars.length; i++) {
       const window = chars.slice(i, i + 10).join('');
@@ -90,10 +90,10 @@ describe('runs through the service', () => {
 
   it('generates and traces', async () => {
     const checkpoint = await api.resolveCheckpoint('reference');
-    const generated = await api.generate({ checkpointId: checkpoint.id, prime: Array.from(text).slice(0, 10).join(''), length: 50, temperature: 0 });
+    const generated = await api.generate({ checkpointId: checkpoint.id, prime: Array.from(seedCorpusText).slice(0, 10).join(''), length: 50, temperature: 0 });
     expect(Array.from(generated.text)).toHaveLength(50);
     // Greedy generation of a model that knows the sentence by heart continues the sentence.
-    expect(text.slice(10)).toContain(generated.text.slice(0, 20));
+    expect(seedCorpusText.slice(10)).toContain(generated.text.slice(0, 20));
     const traced = await api.trace({ checkpointId: checkpoint.id, text: 'Hello' });
     expect(traced.cell).toBe('lstm');
     expect(traced.layers).toHaveLength(1);
@@ -189,7 +189,7 @@ describe('runs through the service', () => {
     await refuses(() => api.createRun({ corpusId, sample: { prompt: 'Zj!' } }), 'The sample prompt has characters the corpus lacks: "Z", "j".');
     await refuses(() => api.createSweep({ corpusId, preset: 'reference', grid: { hidden: [8, 0] } }), /Sweep combination 2 \(hidden = 0\): Hidden size/);
     const checkpoint = await api.resolveCheckpoint('reference@final');
-    await refuses(() => api.predict({ checkpointId: checkpoint.id, text: 'Hello wörld?' }), /2 characters checkpoint #\d+ does not know: "ö", "\?"/);
+    await refuses(() => api.predict({ checkpointId: checkpoint.id, text: 'Hello wörld?' }), /2 characters that checkpoint #\d+ does not know: "ö", "\?"/);
     await refuses(() => api.predict({ checkpointId: checkpoint.id, text: '' }), /empty/);
     await refuses(() => api.predict({ checkpointId: 424242, text: 'Hello' }), 'No checkpoint with id 424242.');
     await refuses(() => api.generate({ checkpointId: checkpoint.id, prime: 'Hello', length: 0 }), /length must be a whole number/);

@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { addDbOption, withWorkbench } from '../context.ts';
 import { badInput } from '../errors.ts';
 import { decodeExact } from '../corpus-ref.ts';
-import { printJson, printLine, printTable } from '../output.ts';
+import { printJson, printLine, printListing } from '../output.ts';
 
 export function registerCorpusCommands(program: Command): void {
   const corpus = program.command('corpus').description('add, list and remove training texts');
@@ -23,6 +23,7 @@ export function registerCorpusCommands(program: Command): void {
     await withWorkbench(options, async ({ api }) => {
       const stored = await api.addCorpus({ name: options.name ?? shown, bytes, source: path.resolve(file) });
       if (options.json) printJson(stored);
+      else if (stored.existing) printLine(`Already stored as corpus ${stored.id} "${stored.name}" (the same text); nothing added.`);
       else printLine(`Stored corpus ${stored.id} "${stored.name}": ${stored.chars} characters, ${stored.distinct} distinct.`);
     });
   });
@@ -33,13 +34,12 @@ export function registerCorpusCommands(program: Command): void {
       .option('--json', 'one JSON object per line'),
   ).action(async (options: { json?: boolean; db?: string }) => {
     await withWorkbench(options, async ({ api }) => {
-      const corpora = await api.listCorpora();
-      if (options.json) return corpora.forEach(printJson);
-      if (corpora.length === 0) return printLine('No corpora yet. Add one with: rnnwb corpus add FILE');
-      printTable(
-        ['id', 'name', 'chars', 'distinct', 'runs', 'source'],
-        corpora.map((c) => [c.id, c.name, c.chars, c.distinct, c.runCount, c.source]),
-      );
+      printListing(await api.listCorpora(), {
+        json: options.json,
+        whenEmpty: 'No corpora yet. Add one with: rnnwb corpus add FILE',
+        header: ['id', 'name', 'chars', 'distinct', 'runs', 'source'],
+        row: (c) => [c.id, c.name, c.chars, c.distinct, c.runCount, c.source],
+      });
     });
   });
 

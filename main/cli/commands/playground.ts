@@ -51,7 +51,7 @@ export function registerPlaygroundCommands(program: Command): void {
   addDbOption(
     program.command('generate <checkpoint>')
       .description(`sample text from a checkpoint (${CHECKPOINT_HELP})`)
-      .option('--prime <text>', 'text to start from', '')
+      .option('--prime <text>', "text to start from (default: the run's sample prompt, the start of its corpus)", '')
       .option('--length <n>', 'characters to generate', parseWholeNumber, 200)
       .option('--temperature <t>', 'sampling temperature (0 = always the most likely)', parseNumber, 1)
       .option('--top-k <k>', 'sample among the K most likely only', parseWholeNumber)
@@ -65,7 +65,7 @@ export function registerPlaygroundCommands(program: Command): void {
         checkpointId: checkpoint.id, prime: options.prime, length: options.length,
         temperature: options.temperature, topK: options.topK, topP: options.topP, seed: options.seed,
       });
-      if (options.json) return printJson({ checkpoint: checkpoint.id, prime: options.prime, text: result.text });
+      if (options.json) return printJson({ checkpoint: checkpoint.id, prime: result.prime ?? options.prime, text: result.text });
       printLine(result.text);
     });
   });

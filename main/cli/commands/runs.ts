@@ -3,8 +3,9 @@ import type { Command } from 'commander';
 import type { RunDetail } from '../../api/contract.ts';
 import { addDbOption, withWorkbench } from '../context.ts';
 import { badInput } from '../errors.ts';
-import { formatLoss, printJson, printLine, printTable } from '../output.ts';
+import { formatLoss, printJson, printLine, printListing, printTable } from '../output.ts';
 import { parseWholeNumber } from '../hyper-flags.ts';
+import { isCheckpointRef, resolveWholeRun } from '../run-ref.ts';
 
 export function registerRunCommands(program: Command): void {
   addDbOption(
@@ -13,16 +14,15 @@ export function registerRunCommands(program: Command): void {
       .option('--json', 'one JSON object per line'),
   ).action(async (options: { json?: boolean; db?: string }) => {
     await withWorkbench(options, async ({ api }) => {
-      const runs = await api.listRuns();
-      if (options.json) return runs.forEach(printJson);
-      if (runs.length === 0) return printLine('No runs yet. Start one with: rnnwb train --corpus FILE');
-      printTable(
-        ['id', 'name', 'status', 'corpus', 'cell', 'step', 'of', 'train loss', 'val loss', 'created'],
-        runs.map((r) => [
+      printListing(await api.listRuns(), {
+        json: options.json,
+        whenEmpty: 'No runs yet. Start one with: rnnwb train --corpus FILE',
+        header: ['id', 'name', 'status', 'corpus', 'cell', 'step', 'of', 'train loss', 'val loss', 'created'],
+        row: (r) => [
           r.id, r.name, r.status, r.corpusName, `${r.hyper.cell}×${r.hyper.layers} ${r.hyper.hidden}`, r.step, r.totalSteps,
           formatLoss(r.lastTrainLoss), formatLoss(r.lastValLoss), r.createdAt,
-        ]),
-      );
+        ],
+      });
     });
   });
 
@@ -32,16 +32,22 @@ export function registerRunCommands(program: Command): void {
       .option('--json', 'the run as one JSON object'),
   ).action(async (ref: string, options: { json?: boolean; db?: string }) => {
     await withWorkbench(options, async ({ api }) => {
-      const run = await api.getRun((await api.resolveRun(ref)).id);
+      const run = await api.getRun((await resolveWholeRun(api, ref, 'show')).id);
       if (options.json) return printJson(run);
       printRun(run);
     });
   });
 
   addDbOption(
-    program.command('rm <run>').description('delete a run with its checkpoints, samples and metrics'),
+    program.command('rm <run>').description('delete a run with its checkpoints, samples and metrics; RUN@STEP or #ID deletes just that checkpoint'),
   ).action(async (ref: string, options: { db?: string }) => {
     await withWorkbench(options, async ({ api }) => {
+      if (isCheckpointRef(ref)) {
+        const checkpoint = await api.resolveCheckpoint(ref);
+        await api.deleteCheckpoint(checkpoint.id);
+        printLine(`Deleted checkpoint #${checkpoint.id} (${checkpoint.runName}@${checkpoint.step}); run "${checkpoint.runName}" keeps its other checkpoints.`);
+        return;
+      }
       const run = await api.resolveRun(ref);
       const impact = await api.runDeleteImpact(run.id);
       await api.deleteRun(run.id);
@@ -53,7 +59,7 @@ export function registerRunCommands(program: Command): void {
     program.command('rename <run> <name>').description('rename a run'),
   ).action(async (ref: string, name: string, options: { db?: string }) => {
     await withWorkbench(options, async ({ api }) => {
-      const run = await api.resolveRun(ref);
+      const run = await resolveWholeRun(api, ref, 'rename');
       const renamed = await api.renameRun(run.id, name);
       printLine(`Run ${renamed.id} is now "${renamed.name}".`);
     });
@@ -61,17 +67,28 @@ export function registerRunCommands(program: Command): void {
 
   addDbOption(
     program.command('compare <runs...>')
-      .description('hyperparameters and metrics of runs side by side')
+      .description('hyperparameters and metrics of runs (their best checkpoints) or checkpoints (RUN@STEP, #ID) side by side')
       .option('--csv', 'print the comparison table as CSV')
       .option('--curves', 'with --csv: print the loss curves as CSV instead')
       .option('--prompt <text>', 'also generate from this prompt with every run')
       .option('--length <n>', 'characters to generate with --prompt', parseWholeNumber),
   ).action(async (refs: string[], options: { csv?: boolean; curves?: boolean; prompt?: string; length?: number; db?: string }) => {
     await withWorkbench(options, async ({ api }) => {
+      // Runs come first in the table, then the checkpoints, each in the order given.
       const runIds: number[] = [];
-      for (const ref of refs) runIds.push((await api.resolveRun(ref)).id);
-      if (new Set(runIds).size !== runIds.length) throw badInput('A run is named twice.');
-      const input = { runIds, prompt: options.prompt, sampleLength: options.length };
+      const checkpointIds: number[] = [];
+      for (const ref of refs) {
+        if (isCheckpointRef(ref)) {
+          const checkpoint = await api.resolveCheckpoint(ref);
+          if (checkpointIds.includes(checkpoint.id)) throw badInput(`Checkpoint #${checkpoint.id} (${ref}) is named twice.`);
+          checkpointIds.push(checkpoint.id);
+        } else {
+          const run = await api.resolveRun(ref);
+          if (runIds.includes(run.id)) throw badInput(`Run "${run.name}" is named twice.`);
+          runIds.push(run.id);
+        }
+      }
+      const input = { runIds, checkpointIds, prompt: options.prompt, sampleLength: options.length };
       if (options.csv) {
         const csv = await api.compareCsv(input);
         process.stdout.write(ensureNewline(options.curves ? csv.curves : csv.table));

@@ -7,6 +7,7 @@ import { corpusLength, resolveCorpusRef, storeCorpus, type CorpusRef } from '../
 import { badInput } from '../errors.ts';
 import { createAndFollow } from '../follow.ts';
 import { addTrainingFlags, describeFieldErrors, parseGrid, parseWholeNumber, trainingChoice, type TrainingChoice } from '../hyper-flags.ts';
+import { resolveWholeRun } from '../run-ref.ts';
 
 export function registerTrainCommands(program: Command): void {
   addDbOption(addTrainingFlags(
@@ -36,7 +37,7 @@ export function registerTrainCommands(program: Command): void {
       .option('--json', 'JSON lines on stdout: start, progress, checkpoint, done'),
   ).action(async (runRef: string, options: { from?: string; steps?: number; name?: string; json?: boolean; db?: string }) => {
     await withWorkbench(options, async ({ api }) => {
-      const run = await api.resolveRun(runRef);
+      const run = await resolveWholeRun(api, runRef, 'resume');
       let checkpointId: number | undefined;
       if (options.from !== undefined) {
         const checkpoint = await api.resolveCheckpoint(options.from);

@@ -4,6 +4,7 @@
  * checked with json_valid. Deleting a run takes its metrics, checkpoints and samples with it
  * (ON DELETE CASCADE); deleting a corpus that runs use is refused by the foreign key and only done
  * on purpose by the repository (which deletes those runs first).
+ * Ids people type (#ID, a run id) use AUTOINCREMENT, so the id of a deleted row never names a new one.
  */
 import type { Migration } from './types.ts';
 
@@ -13,7 +14,7 @@ export const migration001: Migration = {
   up(db) {
     db.exec(`
       CREATE TABLE corpora (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         name TEXT NOT NULL UNIQUE,
         text TEXT NOT NULL,
         sha256 TEXT NOT NULL UNIQUE,
@@ -34,13 +35,13 @@ export const migration001: Migration = {
       ) STRICT;
 
       CREATE TABLE sweeps (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         grid TEXT NOT NULL CHECK (json_valid(grid)),
         created_at TEXT NOT NULL
       ) STRICT;
 
       CREATE TABLE runs (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         name TEXT NOT NULL UNIQUE,
         corpus_id INTEGER REFERENCES corpora(id),
         vocabulary_id INTEGER NOT NULL REFERENCES vocabularies(id),
@@ -93,7 +94,7 @@ export const migration001: Migration = {
       CREATE INDEX metrics_run_val_loss ON metrics(run_id, val_loss) WHERE val_loss IS NOT NULL;
 
       CREATE TABLE checkpoints (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
         step INTEGER NOT NULL,
         kind TEXT NOT NULL CHECK (kind IN ('periodic', 'best', 'final', 'imported')),
@@ -107,7 +108,7 @@ export const migration001: Migration = {
       CREATE INDEX checkpoints_run_step ON checkpoints(run_id, step);
 
       CREATE TABLE samples (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         checkpoint_id INTEGER NOT NULL REFERENCES checkpoints(id) ON DELETE CASCADE,
         run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
         step INTEGER NOT NULL,

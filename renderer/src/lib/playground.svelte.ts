@@ -11,7 +11,7 @@ export class Playground {
   runId = $state<Id | null>(null);
   checkpointId = $state<Id | null>(null);
   checkpoints = $state.raw<CheckpointSummary[]>([]);
-  /** The model's characters when known (from the run's corpus), to mark unknown ones as they are typed. */
+  /** The model's characters (the run's vocabulary, else its corpus's), to mark unknown ones as they are typed. */
   vocabulary = $state.raw<Set<string> | null>(null);
   text = $state('');
   k = $state(10);
@@ -25,6 +25,8 @@ export class Playground {
   topP = $state(1);
   seed = $state(1);
   generated = $state<string | null>(null);
+  /** The text generation started from: what was typed, or the host's default when nothing was. */
+  generatedPrime = $state('');
   generateError = $state<string | null>(null);
   generating = $state(false);
 
@@ -64,15 +66,21 @@ export class Playground {
       if (this.runId !== runId) return;
       this.checkpoints = checkpoints;
       this.checkpointId = best?.id ?? checkpoints[checkpoints.length - 1]?.id ?? null;
-      const run = workbench.run(runId);
-      if (run?.corpusId != null) {
-        const stats = await api.corpusStats(run.corpusId, 1);
-        if (this.runId === runId) this.vocabulary = new Set(stats.frequencies.map((f) => f.char));
-      }
+      const vocabulary = await this.#vocabularyOf(runId);
+      if (this.runId === runId) this.vocabulary = vocabulary;
       this.schedulePredict(0);
     } catch (error) {
       this.predictError = messageOf(error);
     }
+  }
+
+  /** The run's own vocabulary (imported runs have no corpus); hosts without it fall back to the corpus. */
+  async #vocabularyOf(runId: Id): Promise<Set<string> | null> {
+    const detail = await api.getRun(runId);
+    if (Array.isArray(detail.vocab) && detail.vocab.length > 0) return new Set(detail.vocab);
+    if (detail.corpusId === null) return null;
+    const stats = await api.corpusStats(detail.corpusId, 1);
+    return new Set(stats.frequencies.map((f) => f.char));
   }
 
   selectCheckpoint(id: Id): void {
@@ -124,6 +132,7 @@ export class Playground {
         seed: Number(this.seed),
       });
       this.generated = result.text;
+      this.generatedPrime = result.prime ?? this.text;
     } catch (error) {
       this.generated = null;
       this.generateError = messageOf(error);

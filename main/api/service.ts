@@ -15,6 +15,7 @@ import { Storage, type RunRecord } from '../storage/index.ts';
 import {
   API_METHODS, ApiError, type CorpusStats, type HyperparameterCheck, type RunDetail, type RunSummary, type WorkbenchApi,
 } from './contract.ts';
+import { ForeignRunWatcher } from './foreign-runs.ts';
 import { compare, compareCsv } from './service-compare.ts';
 import { Playground, messageOf } from './service-playground.ts';
 import { checkpointById, resolveCheckpointRef, resolveRunRef, runById } from './service-refs.ts';
@@ -52,6 +53,7 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
     adoptQueued: options.adoptQueued ?? true,
   });
   const playground = new Playground(storage);
+  const foreignRuns = new ForeignRunWatcher(storage, manager);
   manager.start();
   let closed = false;
 
@@ -268,12 +270,19 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
     },
 
     onRunEvent(callback) {
-      return manager.onEvent(callback);
+      // Runs other processes on this database create or change are told too, while someone listens.
+      const unsubscribe = manager.onEvent(callback);
+      const release = foreignRuns.retain();
+      return () => {
+        unsubscribe();
+        release();
+      };
     },
 
     async close() {
       if (closed) return;
       closed = true;
+      foreignRuns.stop();
       await manager.shutdown({ pauseRunning: options.pauseOnClose ?? true });
       playground.cache.forget();
       if (ownsStorage) storage.close();

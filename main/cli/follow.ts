@@ -154,7 +154,7 @@ export async function createAndFollow(
           final.lastValLoss !== null ? `validation loss ${final.lastValLoss.toFixed(4)}` : null,
         ].filter(Boolean).join(', ');
         // The step comes first, once: engine reasons often end with their own "at step N." already.
-        const why = reason ? ` — ${reason.replace(/\.$/, '').replace(` at step ${final.step}`, '')}` : '';
+        const why = reason ? ` — ${reason.replace(/ at step \d+\.?$|\.$/, '')}` : '';
         process.stdout.write(`Run ${final.id} "${final.name}": ${status} at step ${final.step}/${final.totalSteps}${why}${losses ? `; ${losses}` : ''}.\n`);
       }
       codes.push(status === 'done' ? EXIT.ok : status === 'stopped' && stopping ? EXIT.interrupted : EXIT.failed);

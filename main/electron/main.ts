@@ -1,5 +1,5 @@
 /**
- * The Electron main process: one instance per database, a sandboxed window showing the renderer from
+ * The Electron main process: one instance per database (a lock file next to it), a sandboxed window showing the renderer from
  * our own app:// scheme, WorkbenchApi over IPC (ipc.ts), engines in utilityProcesses, and a quit that
  * pauses training runs (they resume later from their last checkpoint) instead of losing them.
  */
@@ -17,6 +17,7 @@ import { createMainWindow } from './window.ts';
 import { APP_ENTRY_URL, APP_SCHEME, appContentSecurityPolicy, fileForAppRequest, isAppUrl } from './security.ts';
 import { contentTypeOf } from '../transport/page-policy.ts';
 import { openService, type Service } from './service-host.ts';
+import { acquireDatabaseLock } from './database-lock.ts';
 
 // The app's name decides its userData folder, where its database lives (RW_DB points the CLI there too).
 app.setName(PRODUCT_NAME);
@@ -29,23 +30,11 @@ protocol.registerSchemesAsPrivileged([
   { scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } },
 ]);
 
-if (!app.requestSingleInstanceLock()) {
-  // One app per database: two would both run its queue. The first instance comes to the front.
-  process.stderr.write(`${PRODUCT_NAME} is already running on this database; switching to it.\n`);
-  app.quit();
-} else {
-  void start();
-}
+void start();
 
 async function start(): Promise<void> {
   let service: Service | null = null;
   let mainWindow: BrowserWindow | null = null;
-
-  app.on('second-instance', () => {
-    if (!mainWindow) return;
-    if (mainWindow.isMinimized()) mainWindow.restore();
-    mainWindow.focus();
-  });
 
   // Quitting while runs train: pause them (a checkpoint each), then really quit.
   let closing = false;
@@ -71,6 +60,15 @@ async function start(): Promise<void> {
   hardenSession();
 
   const dbPath = resolveDatabasePath({ electronUserData: app.getPath('userData') });
+  // One app per database (not per userData folder, Electron's own lock): two would both run its queue.
+  const lock = acquireDatabaseLock(dbPath);
+  if (!lock.held) {
+    process.stderr.write(`${lock.message}\n`);
+    dialog.showErrorBox(PRODUCT_NAME, lock.message);
+    app.exit(1);
+    return;
+  }
+  app.on('quit', () => lock.release());
   try {
     service = openService({
       dbPath,

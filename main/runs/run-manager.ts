@@ -8,7 +8,8 @@
  *
  * Several hosts may share one database, so nothing is swept blindly: a run belongs to the host that
  * claimed it (pid + hostname), each host stamps a heartbeat on its runs, and a run is only marked
- * 'interrupted' when its owner is provably gone (dead pid on this machine, or a heartbeat older than 10 s).
+ * 'interrupted' when its owner is provably gone: on this machine its pid is dead (or reused) — a live
+ * but silent host keeps its runs; on another machine its heartbeat is older than 10 s.
  *
  * A run that has checkpoints always starts from its latest one (exact resume): that is how a paused
  * run resumes after the app restarted, and how a continued run (which starts with a copy of the
@@ -18,7 +19,7 @@ import { availableParallelism, hostname } from 'node:os';
 import type { Statement } from 'better-sqlite3';
 import type { StartMessage } from '../../engine/protocol.ts';
 import { ApiError, type Id, type RunEvent, type RunStatus } from '../api/contract.ts';
-import { isPidAlive, type NewMetric, type RunOwner, type RunRecord, type Storage } from '../storage/index.ts';
+import { whyOwnerIsGone, type NewMetric, type RunOwner, type RunRecord, type Storage } from '../storage/index.ts';
 import { Emitter } from './emitter.ts';
 import { EngineProcess, type EngineExit } from './engine-process.ts';
 import { nodeEngineLauncher, type EngineLauncher } from './launcher.ts';
@@ -267,9 +268,9 @@ export class RunManager {
   }
 
   /**
-   * Marks 'interrupted' the live runs whose owner is gone: a dead pid on this machine, a heartbeat
-   * older than `staleMs`, or this very process without an engine for it (a previous process with our
-   * pid). A paused run without an owner was parked on purpose and is left alone.
+   * Marks 'interrupted' the live runs whose owner is gone: a dead (or reused) pid on this machine, a
+   * heartbeat older than `staleMs` on another, or this very process without an engine for it (a
+   * previous process with our pid). A paused run without an owner was parked on purpose and is left alone.
    */
   markInterrupted(now: number = Date.now()): RunRecord[] {
     const marked: RunRecord[] = [];
@@ -293,19 +294,12 @@ export class RunManager {
     if (run.ownerPid === null) {
       return run.status === 'paused' ? null : 'No process owns it (its host closed without finishing it).';
     }
-    const sameMachine = run.ownerHostId === this.owner.hostId;
-    if (sameMachine && run.ownerPid === this.owner.pid) {
+    if (run.ownerHostId === this.owner.hostId && run.ownerPid === this.owner.pid) {
       // Ours (this process may hold several managers, e.g. in tests): gone only if none trains it.
       for (const manager of RunManager.live) if (manager.active.has(run.id)) return null;
       return 'The process that trained it ended without finishing it.';
     }
-    if (sameMachine && !isPidAlive(run.ownerPid)) return `The process training it (pid ${run.ownerPid}) ended without finishing it.`;
-    const beat = run.heartbeatAt === null ? Number.NaN : Date.parse(run.heartbeatAt);
-    if (Number.isNaN(beat) || now - beat > this.options.staleMs) {
-      const where = sameMachine ? '' : ` on ${run.ownerHostId}`;
-      return `Its host${where} (pid ${run.ownerPid}) stopped reporting (no heartbeat for ${Number.isNaN(beat) ? 'ever' : `${Math.round((now - beat) / 1000)} s`}).`;
-    }
-    return null;
+    return whyOwnerIsGone(run, { hostId: this.owner.hostId, now, staleMs: this.options.staleMs });
   }
 
   private runningCount(): number {

@@ -29,7 +29,8 @@ export { openDatabase, migrate, schemaVersion, type OpenDatabaseOptions } from '
 export { MIGRATIONS, LATEST_VERSION } from './migrations/index.ts';
 export { resolveDatabasePath, type DatabasePathOptions } from './paths.ts';
 export { resolveNativeBinding } from './native-binding.ts';
-export { currentOwner, isPidAlive, HEARTBEAT_STALE_MS } from './runs.ts';
+export { currentOwner, HEARTBEAT_STALE_MS } from './runs.ts';
+export { isPidAlive, processStartMs, whyOwnerIsGone } from './owner-liveness.ts';
 export { sha256Hex, measureText } from './corpora.ts';
 export { DEFAULT_CURVE_POINTS } from './metrics.ts';
 export {

@@ -3,8 +3,8 @@
  *
  * Liveness: a host process (Electron main, `serve`, the CLI) claims a run it trains and stamps a
  * heartbeat every few seconds. Any process sharing the database may later find a run still marked
- * running/paused whose owner is gone — the owner's pid is dead (same machine) or its heartbeat is
- * older than 10 s — and mark it 'interrupted'. Nothing is swept blindly at start-up: a run trained by
+ * running/paused whose owner is gone — the owner's pid is dead or reused (same machine), or its
+ * heartbeat is older than 10 s (another machine) — and mark it 'interrupted' (owner-liveness.ts). Nothing is swept blindly at start-up: a run trained by
  * another live process on the same database is left alone.
  */
 import { hostname } from 'node:os';
@@ -12,6 +12,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { parameterCount, type Hyperparameters } from '../../engine/config.ts';
 import { StorageError, notFound } from './errors.ts';
 import { ImpactCounter } from './impact.ts';
+import { isPidAlive, whyOwnerIsGone } from './owner-liveness.ts';
 import { isoNow } from './time.ts';
 import {
   FINAL_STATUSES, RUN_STATUSES,
@@ -24,16 +25,6 @@ export const HEARTBEAT_STALE_MS = 10_000;
 /** This process as a run owner. The host id tells "same machine" (pid check is meaningful) from another. */
 export function currentOwner(): RunOwner {
   return { pid: process.pid, hostId: hostname() };
-}
-
-/** Signal 0 checks existence without touching the process; EPERM means it exists but is not ours. */
-export function isPidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 interface RunRow {
@@ -302,7 +293,8 @@ export class RunsRepository {
 
   /**
    * Marks 'interrupted' every running (or owned paused) run whose owner is gone: on this machine when
-   * its pid is dead, anywhere when its heartbeat is older than 10 s (or missing). Returns those runs.
+   * its pid is dead (or reused), on another machine when its heartbeat is older than 10 s (or missing).
+   * A live owner on this machine keeps its runs however long it is silent. Returns those runs.
    */
   markInterruptedIfOwnerDead(
     isAlive: (pid: number) => boolean = isPidAlive,
@@ -314,7 +306,7 @@ export class RunsRepository {
     return this.db.transaction(() => {
       const marked: RunRecord[] = [];
       for (const run of this.live.all().map(toRecord)) {
-        const reason = whyOwnerIsGone(run, hostId, now, staleMs, isAlive);
+        const reason = whyOwnerIsGone(run, { hostId, now, staleMs, isAlive });
         if (reason === null) continue;
         const info = this.interruptRow.run({
           id: run.id, reason, now: isoNow(now), pid: run.ownerPid, heartbeatAt: run.heartbeatAt,
@@ -328,22 +320,6 @@ export class RunsRepository {
   private refuseTakenName(name: string): void {
     if (this.nameTaken.get(name)) throw new StorageError(`A run named "${name}" already exists. Choose another name.`, 'conflict');
   }
-}
-
-function whyOwnerIsGone(
-  run: RunRecord, hostId: string, now: number, staleMs: number, isAlive: (pid: number) => boolean,
-): string | null {
-  if (run.ownerPid !== null && run.ownerHostId === hostId && !isAlive(run.ownerPid)) {
-    return `The process training it (pid ${run.ownerPid}) ended without finishing the run.`;
-  }
-  const beat = run.heartbeatAt === null ? Number.NaN : Date.parse(run.heartbeatAt);
-  if (Number.isNaN(beat)) return 'No process owns it and none reported a heartbeat.';
-  const silentMs = now - beat;
-  if (silentMs > staleMs) {
-    const where = run.ownerHostId && run.ownerHostId !== hostId ? ` on ${run.ownerHostId}` : '';
-    return `Its host${where} (pid ${run.ownerPid ?? '?'}) sent no heartbeat for ${Math.round(silentMs / 1000)} s.`;
-  }
-  return null;
 }
 
 /** Names are used in references (RUN@STEP, #ID, a bare id), so those forms cannot be names. */

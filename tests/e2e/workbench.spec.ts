@@ -5,10 +5,11 @@
  * screenshotted into test-results/screenshots/.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { test, expect, type Page, type Download } from '@playwright/test';
 import type { WsApi } from '../../main/transport/ws-client.ts';
 import type { Id } from '../../main/api/contract.ts';
-import { cli, connectApi, databasePath, screenshot, seedCorpusPath, serverUrl } from './helpers.ts';
+import { cli, connectApi, databasePath, repoRoot, screenshot, seedCorpusPath, serverUrl } from './helpers.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -18,6 +19,16 @@ const seedText = fs.readFileSync(seedCorpusPath, 'utf8');
 const runIds: Record<string, Id> = {};
 /** The reference run takes seconds on an idle machine; a shared, loaded one can take minutes. */
 const RUN_TIMEOUT = 600_000;
+
+/** Keyboard only: Tab until the element with this test id has the focus. */
+async function tabTo(testid: string): Promise<void> {
+  for (let presses = 0; presses < 400; presses++) {
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null);
+    if (focused === testid) return;
+  }
+  throw new Error(`Tab never reached the element "${testid}".`);
+}
 
 async function runIdByName(name: string): Promise<Id> {
   const run = (await api.listRuns()).find((r) => r.name === name);
@@ -73,9 +84,37 @@ test('an invalid hyperparameter shows its reason beside the field and creates no
   await expect(page.getByTestId('estimate-parameters')).toHaveText(/\d/);
 });
 
+test('the memory estimate follows the hidden size as it is typed', async () => {
+  const memory = page.getByTestId('estimate-memory');
+  await expect(memory).toHaveText(/\d/);
+  const at64 = await memory.textContent();
+  await page.getByTestId('field-hidden').fill('');
+  await page.getByTestId('field-hidden').pressSequentially('512');
+  await expect(memory).not.toHaveText(at64!);
+  const at512 = await memory.textContent();
+  console.log(`memory estimate: hidden 64 → ${at64}, hidden 512 → ${at512}`);
+  await page.getByTestId('field-hidden').fill('64');
+  await expect(memory).toHaveText(at64!);
+});
+
+test('sample settings are checked beside their fields', async () => {
+  await expect(page.getByTestId('sample-length')).toHaveValue('200');
+  await expect(page.getByTestId('sample-temperature')).toHaveValue('0.8');
+  await page.getByTestId('sample-length').fill('0');
+  await expect(page.getByTestId('error-sample-length')).toHaveText('The sample length must be a whole number from 1 to 10000 (got 0).');
+  await expect(page.getByTestId('run-submit')).toBeDisabled();
+  await page.getByTestId('sample-temperature').fill('0');
+  await expect(page.getByTestId('error-sample-temperature')).toContainText('above 0 and at most 10');
+  await page.getByTestId('sample-length').fill('200');
+  await page.getByTestId('sample-temperature').fill('0.8');
+  await expect(page.getByTestId('run-submit')).toBeEnabled();
+});
+
 test('trains the "Reference script" preset (LSTM) to done with a curve drawn', async () => {
   await page.getByTestId('run-preset').selectOption('reference');
   await page.getByTestId('run-name').fill('ref-lstm');
+  await page.getByTestId('sample-length').fill('50');
+  await page.getByTestId('sample-temperature').fill('0.5');
   await screenshot(page, 'new-run');
   // Enter in a field submits the form.
   await page.getByTestId('run-name').press('Enter');
@@ -89,6 +128,14 @@ test('trains the "Reference script" preset (LSTM) to done with a curve drawn', a
   expect(run.status).toBe('done');
   expect(run.hyper.cell).toBe('lstm');
   expect(run.checkpoints.length).toBeGreaterThan(0);
+  // The sample settings typed in the form reached the run's checkpoint samples.
+  expect(run.latestSample).not.toBeNull();
+  expect(run.latestSample!.length).toBe(50);
+  expect(run.latestSample!.temperature).toBe(0.5);
+  expect(run.latestSample!.prompt).toBe(Array.from(seedText).slice(0, run.latestSample!.prompt.length).join(''));
+  await page.getByTestId('nav-new-run').click();
+  await page.getByTestId('sample-length').fill('200');
+  await page.getByTestId('sample-temperature').fill('0.8');
 });
 
 test('trains a second run with a GRU cell', async () => {
@@ -103,6 +150,27 @@ test('trains a second run with a GRU cell', async () => {
   runIds.gru = await runIdByName('ref-gru');
   expect((await api.getRun(runIds.gru)).hyper.cell).toBe('gru');
   await screenshot(page, 'training');
+});
+
+test('the smoothing slider and the log-scale toggle redraw the loss chart', async () => {
+  const chart = page.locator(`[data-testid=run-card][data-run-id="${runIds.lstm}"]`).getByTestId('loss-chart');
+  await expect(chart).toHaveAttribute('data-y-scale', 'log');
+  await page.getByTestId('log-scale').uncheck();
+  await expect(chart).toHaveAttribute('data-y-scale', 'linear');
+  await page.getByTestId('log-scale').check();
+  await expect(chart).toHaveAttribute('data-y-scale', 'log');
+
+  // Smoothing 0 draws the raw lines only; above 0 each gets a smoothed line beside its faint raw one.
+  await page.getByTestId('smoothing').fill('0');
+  await expect(chart).toHaveAttribute('data-series', /^[1-9]$/);
+  const rawSeries = Number(await chart.getAttribute('data-series'));
+  const rawLast = (await chart.getAttribute('data-last-drawn'))!;
+  expect(rawLast).toMatch(/\d/);
+  await page.getByTestId('smoothing').fill('0.95');
+  await expect(chart).toHaveAttribute('data-series', String(rawSeries * 2));
+  await expect(chart).not.toHaveAttribute('data-last-drawn', rawLast);
+  console.log(`loss chart: last drawn train loss ${rawLast} raw, ${await chart.getAttribute('data-last-drawn')} at smoothing 0.95`);
+  await page.getByTestId('smoothing').fill('0.6');
 });
 
 test('compares the two runs: differences highlighted, CSV downloads hold the table', async () => {
@@ -149,6 +217,15 @@ test('compares the two runs: differences highlighted, CSV downloads hold the tab
   expect(curves.name).toBe('compare-curves.csv');
   expect(curves.text.trim().split(/\r?\n/).length).toBeGreaterThan(2);
   expect(curves.text).toMatch(/\d\.\d+/);
+});
+
+test('compare: a click on a row name sorts the columns by it, a second click reverses them', async () => {
+  const headers = () => page.getByTestId('compare-column').allTextContents();
+  const sortByCell = page.locator('[data-field=cell]').getByTestId('compare-sort');
+  await sortByCell.click();
+  await expect.poll(headers).toEqual([expect.stringContaining('ref-gru'), expect.stringContaining('ref-lstm')]);
+  await sortByCell.click();
+  await expect.poll(headers).toEqual([expect.stringContaining('ref-lstm'), expect.stringContaining('ref-gru')]);
 });
 
 async function readDownload(download: Download): Promise<string> {
@@ -207,6 +284,19 @@ test('playground: an unknown character is marked with a message and nothing is s
   await expect(page.getByTestId('play-error')).toHaveCount(0);
 });
 
+test('playground: with nothing typed, Generate starts from the run\'s sample prompt and says so', async () => {
+  await page.getByTestId('play-input').fill('');
+  await expect(page.getByTestId('gen-empty-hint')).toBeVisible();
+  await expect(page.getByTestId('gen-run')).toBeEnabled();
+  await page.getByTestId('gen-run').click();
+  await expect(page.getByTestId('gen-error')).toHaveCount(0);
+  const prime = page.getByTestId('gen-prime');
+  await expect(prime).toHaveText(/./);
+  expect(seedText.startsWith((await prime.textContent())!)).toBe(true);
+  await page.getByTestId('play-input').fill(Array.from(seedText).slice(0, 10).join(''));
+  await expect(page.getByTestId('gen-empty-hint')).toHaveCount(0);
+});
+
 test('playground: a GRU shows r, z, n and notes where the textbook form differs', async () => {
   await page.getByTestId('play-run').selectOption(String(runIds.gru));
   await expect(page.getByTestId('play-checkpoint').locator('option').first()).toBeAttached();
@@ -218,6 +308,17 @@ test('playground: a GRU shows r, z, n and notes where the textbook form differs'
   expect(await maps.evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-gate')))).toEqual(['r', 'z', 'n', 'h']);
   await expect(page.getByTestId('cell-equations')).toContainText('textbook');
   await screenshot(page, 'playground-gru');
+});
+
+test('playground: the unit picker moves the unit lines to another unit', async () => {
+  const lines = page.getByTestId('unit-lines');
+  await page.getByTestId('unit-picker').fill('0');
+  await expect(page.getByRole('heading', { name: /^Unit 0:/ })).toBeVisible();
+  await expect(lines).toHaveAttribute('data-last-drawn', /\d/);
+  const unit0 = (await lines.getAttribute('data-last-drawn'))!;
+  await page.getByTestId('unit-picker').fill('3');
+  await expect(page.getByRole('heading', { name: /^Unit 3:/ })).toBeVisible();
+  await expect(lines).not.toHaveAttribute('data-last-drawn', unit0);
 });
 
 test('stays responsive while two runs train (input-to-paint latency is printed)', async () => {
@@ -301,6 +402,170 @@ test('storage: size, vacuum, and a deletion confirmed with what else goes', asyn
   expect(names).toEqual(['load-a', 'ref-gru', 'ref-lstm']);
 });
 
+test('continues the finished reference run from its last checkpoint as a new linked run', async () => {
+  await page.getByTestId('nav-training').click();
+  const parent = await api.getRun(runIds.lstm);
+  const last = parent.checkpoints.reduce((a, b) => (b.step > a.step || (b.step === a.step && b.id > a.id) ? b : a));
+  const card = page.locator(`[data-testid=run-card][data-run-id="${runIds.lstm}"]`);
+  await card.getByTestId('run-continue').click();
+  const form = card.getByTestId('continue-form');
+  await expect(form.getByTestId('continue-checkpoint')).toHaveValue(String(last.id));
+
+  // A total at or below the checkpoint's step is refused beside the field, before asking the host.
+  await form.getByTestId('continue-steps').fill(String(last.step));
+  await expect(form.getByTestId('continue-steps-error')).toContainText(String(last.step));
+  await expect(form.getByTestId('continue-start')).toBeDisabled();
+
+  const target = last.step + 40;
+  await form.getByTestId('continue-steps').fill(String(target));
+  await form.getByTestId('continue-name').fill('ref-lstm-more');
+  await form.getByTestId('continue-start').click();
+  await expect(form).toHaveCount(0);
+
+  const child = page.getByTestId('run-card').filter({ has: page.locator(`[data-testid=run-parent][data-parent-id="${runIds.lstm}"]`) });
+  await expect(child).toHaveCount(1);
+  await expect(child.getByTestId('run-parent')).toContainText('ref-lstm');
+  await expect(child).toHaveAttribute('data-status', 'done', { timeout: RUN_TIMEOUT });
+  runIds.continued = await runIdByName('ref-lstm-more');
+  const run = await api.getRun(runIds.continued);
+  expect(run.parentRunId).toBe(runIds.lstm);
+  expect(run.step).toBe(target);
+  // Steps go on from the parent's: every metric of the new run lies after the checkpoint it started from.
+  const metrics = await api.runMetrics(runIds.continued);
+  expect(metrics.length).toBeGreaterThan(0);
+  expect(metrics.every((m) => m.step > last.step)).toBe(true);
+  expect(metrics[metrics.length - 1].step).toBe(target);
+  await expect(child.getByTestId('run-progress')).toHaveAttribute('value', '1');
+  console.log(`continued run: from step ${last.step} of ref-lstm to ${target}; metrics from step ${metrics[0].step}`);
+  await screenshot(page, 'training-continued');
+});
+
+test('a checkpoint is deleted from its run card after a confirmation naming it; the run is renamed there', async () => {
+  const card = page.locator(`[data-testid=run-card][data-run-id="${runIds.continued}"]`);
+  await card.getByTestId('run-checkpoints').locator('summary').click();
+  const rows = card.getByTestId('checkpoint-row');
+  const stored = await api.listCheckpoints(runIds.continued);
+  expect(stored.length).toBeGreaterThan(1);
+  await expect(rows).toHaveCount(stored.length);
+  const victim = stored[0];
+
+  const victimRow = card.locator(`[data-testid=checkpoint-row][data-checkpoint-id="${victim.id}"]`);
+  await victimRow.getByTestId('checkpoint-delete').click();
+  const dialog = page.getByTestId('confirm-dialog');
+  await expect(dialog).toContainText(`#${victim.id}`);
+  await dialog.getByTestId('confirm-cancel').click();
+  expect(await api.listCheckpoints(runIds.continued)).toHaveLength(stored.length);
+
+  await victimRow.getByTestId('checkpoint-delete').click();
+  await page.getByTestId('confirm-dialog').getByTestId('confirm-ok').click();
+  await expect(rows).toHaveCount(stored.length - 1);
+  const left = await api.listCheckpoints(runIds.continued);
+  expect(left.map((c) => c.id)).not.toContain(victim.id);
+
+  await card.getByTestId('run-rename').click();
+  await card.getByTestId('run-rename-input').fill('ref-lstm-continued');
+  await card.getByTestId('run-rename-input').press('Enter');
+  await expect.poll(async () => (await api.getRun(runIds.continued)).name).toBe('ref-lstm-continued');
+});
+
+test('playground: imports an exported checkpoint with its vocabulary from a corpus, and predicts with it', async () => {
+  const original = await api.resolveCheckpoint(String(runIds.lstm));
+  const exported = await api.exportCheckpoint({ checkpointId: original.id });
+  const checkpointFile = { name: 'ref-lstm.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(exported.bytes) };
+  await page.getByTestId('nav-playground').click();
+  await page.getByTestId('import-file').locator('xpath=ancestor::details').locator('summary').click();
+  await page.getByTestId('import-file').setInputFiles(checkpointFile);
+
+  // A vocabulary file that is not UTF-8 is refused here with a message, and nothing is imported.
+  const runsBefore = (await api.listRuns()).length;
+  await page.getByTestId('import-vocab-file').check();
+  await page.getByTestId('import-vocab-file-input').setInputFiles({ name: 'latin1.txt', mimeType: 'text/plain', buffer: Buffer.from([0x48, 0xe9, 0x6c, 0x6c, 0x6f]) });
+  await page.getByTestId('import-run').click();
+  await expect(page.getByTestId('import-error')).toContainText('not valid UTF-8');
+  expect(await api.listRuns()).toHaveLength(runsBefore);
+
+  const corpus = (await api.listCorpora()).find((c) => c.chars === Array.from(seedText).length)!;
+  await page.getByTestId('import-vocab-corpus').check();
+  await page.getByTestId('import-vocab-corpus-pick').selectOption(String(corpus.id));
+  await page.getByTestId('import-run').click();
+  await expect(page.getByTestId('import-error')).toHaveCount(0);
+  await expect.poll(async () => (await api.listRuns()).length).toBe(runsBefore + 1);
+  const imported = (await api.listRuns()).reduce((a, b) => (b.id > a.id ? b : a));
+  // The file is named after a run that exists, so the imported run gets a name of its own.
+  expect(imported.name).toBe('ref-lstm (imported)');
+  expect(imported.corpusId).toBe(corpus.id);
+  await expect(page.getByTestId('play-run')).toHaveValue(String(imported.id));
+  await expect(page.getByTestId('play-checkpoint').locator('option').first()).toBeAttached();
+
+  const text = Array.from(seedText).slice(0, 10).join('');
+  await page.getByTestId('play-input').fill(text);
+  const topRow = page.getByTestId('topk-row').first();
+  await expect(topRow).toBeVisible();
+  const fromOriginal = await api.predict({ checkpointId: original.id, text });
+  await expect(topRow).toHaveAttribute('data-char', fromOriginal.top[0].char);
+  // The imported run's vocabulary marks characters the model does not know.
+  await page.getByTestId('play-input').fill('Hello ☃');
+  await expect(page.getByTestId('play-unknown')).toContainText('☃');
+  await page.getByTestId('play-input').fill(text);
+  await screenshot(page, 'playground-import');
+
+  // A .json file holding the model's characters in id order goes as { chars }: a run without a corpus,
+  // whose own vocabulary still marks unknown characters.
+  const vocab = (await api.getRun(runIds.lstm)).vocab;
+  await page.getByTestId('import-vocab-file').check();
+  await page.getByTestId('import-vocab-file-input').setInputFiles({ name: 'vocab.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(vocab)) });
+  await page.getByTestId('import-run').click();
+  await expect.poll(async () => (await api.listRuns()).length).toBe(runsBefore + 2);
+  const fromChars = (await api.listRuns()).reduce((a, b) => (b.id > a.id ? b : a));
+  expect(fromChars.corpusId).toBeNull();
+  expect(fromChars.name).toBe('ref-lstm (imported 2)');
+  await expect(page.getByTestId('play-run')).toHaveValue(String(fromChars.id));
+  await expect(page.getByTestId('topk-row').first()).toHaveAttribute('data-char', fromOriginal.top[0].char);
+  await page.getByTestId('play-input').fill('Hello ☃');
+  await expect(page.getByTestId('play-unknown')).toContainText('☃');
+  await page.getByTestId('play-input').fill(text);
+});
+
+test('a page whose system language is Chinese opens in 简体中文, field and server messages included', async ({ browser }) => {
+  const zh = await browser.newPage({ locale: 'zh-CN', colorScheme: 'light' });
+  try {
+    await zh.goto(serverUrl());
+    await expect(zh.getByTestId('nav-corpora')).toHaveText('语料');
+    await expect(zh.getByTestId('language-switch')).toHaveValue('zh');
+    expect(await zh.evaluate(() => document.documentElement.lang)).toBe('zh-CN');
+
+    await zh.getByTestId('nav-new-run').click();
+    await expect(zh.getByTestId('field-hidden')).toHaveValue(/\d/);
+    await zh.getByTestId('field-hidden').fill('0');
+    await expect(zh.getByTestId('error-hidden')).toHaveText('隐藏层大小必须是 1 到 4096 之间的整数（当前为 0）。');
+    await zh.getByTestId('field-lr').fill('0');
+    await expect(zh.getByTestId('error-lr')).toHaveText('学习率必须是大于 0 且不超过 10 的数（当前为 0）。');
+    await screenshot(zh, 'new-run-zh');
+
+    // The host answers in English; in Chinese its sentences are labelled as the server's.
+    await zh.getByTestId('nav-playground').click();
+    await zh.getByTestId('play-run').selectOption(String(runIds.lstm));
+    await expect(zh.getByTestId('play-checkpoint').locator('option').first()).toBeAttached();
+    await zh.getByTestId('play-input').fill('Hello ☃');
+    await expect(zh.getByTestId('play-error')).toContainText('服务器：');
+    await expect(zh.getByTestId('play-unknown')).toContainText('不在模型的词表中');
+
+    // The UI's own labels: the chart legend's raw line, compare's row names.
+    await zh.getByTestId('nav-training').click();
+    const legend = zh.locator(`[data-testid=run-card][data-run-id="${runIds.lstm}"]`).getByTestId('loss-chart').locator('.u-legend');
+    await expect(legend).toContainText('训练损失（原始）');
+    await zh.getByTestId('nav-compare').click();
+    await zh.locator(`[data-testid=compare-pick][data-run-id="${runIds.lstm}"]`).check();
+    await zh.locator(`[data-testid=compare-pick][data-run-id="${runIds.gru}"]`).check();
+    await zh.getByTestId('compare-run').click();
+    await expect(zh.locator('[data-field=cell]').getByTestId('compare-sort')).toHaveText('单元类型');
+    await expect(zh.locator('[data-field=parameters]').getByTestId('compare-sort')).toHaveText('参数量');
+    await screenshot(zh, 'compare-zh');
+  } finally {
+    await zh.close();
+  }
+});
+
 test('switches to 简体中文 and back; dark mode follows the system', async () => {
   await page.getByTestId('nav-training').click();
   await page.getByTestId('language-switch').selectOption('zh');
@@ -345,6 +610,31 @@ test('a sweep turns comma-separated values into a grid of runs', async () => {
   await page.getByTestId('run-sweep').uncheck();
 });
 
+test('keyboard only: the New run tab, a preset and the start button without the mouse', async () => {
+  await page.getByTestId('nav-training').click();
+  await tabTo('nav-new-run');
+  await page.keyboard.press('Space');
+  await expect(page.getByTestId('view-new-run')).toBeVisible();
+  await tabTo('run-preset');
+  // Type-ahead in the focused list: "c" picks "char-rnn small", "r" then "Reference script". Keys typed
+  // within a second of each other make one search ("cr"), so the second waits for a new one to begin.
+  await page.keyboard.press('c');
+  await expect(page.getByTestId('run-preset')).toHaveValue('char-rnn-small');
+  await page.waitForTimeout(1100);
+  await page.keyboard.press('r');
+  await expect(page.getByTestId('run-preset')).toHaveValue('reference');
+  await tabTo('run-name');
+  await page.keyboard.type('keyboard-run');
+  await tabTo('run-submit');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('view-training')).toBeVisible();
+  const card = page.getByTestId('run-card').filter({ hasText: 'keyboard-run' });
+  await expect(card).toHaveAttribute('data-status', 'done', { timeout: RUN_TIMEOUT });
+  const run = await api.getRun(await runIdByName('keyboard-run'));
+  expect(run.hyper.seed).toBe(42);
+  expect(run.hyper.valFraction).toBe(0);
+});
+
 test('a pasted corpus is edited in the editor, saved and renamed', async () => {
   await page.getByTestId('nav-corpora').click();
   await page.getByTestId('corpus-paste-name').fill('pasted notes');
@@ -366,4 +656,26 @@ test('a pasted corpus is edited in the editor, saved and renamed', async () => {
   const stored = (await api.listCorpora()).find((c) => c.name === 'edited notes');
   expect(stored).toBeDefined();
   expect((await api.getCorpus(stored!.id)).text).toBe('abc abc abc abc abc\nxyz');
+});
+
+test('a 1 MiB corpus loads into the editor and stays usable: typing lands (times printed)', async () => {
+  const kjvPath = path.resolve(repoRoot, '../shared/corpora/kjv-1mib.txt');
+  const kjvStart = fs.readFileSync(kjvPath, 'utf8').slice(0, 30).split('\n')[0];
+  await page.getByTestId('nav-corpora').click();
+  const started = Date.now();
+  await page.getByTestId('corpus-file').setInputFiles(kjvPath);
+  const editor = page.locator('[data-testid=corpus-editor] .cm-content');
+  await expect(page.getByTestId('corpus-item').filter({ hasText: 'kjv-1mib' })).toHaveCount(1, { timeout: 120_000 });
+  await expect(editor).toContainText(kjvStart, { timeout: 120_000 });
+  const loadMs = Date.now() - started;
+
+  await editor.click();
+  await page.keyboard.press('Control+End');
+  const typingStarted = Date.now();
+  await page.keyboard.type('amen xyz');
+  await expect(editor).toContainText('amen xyz');
+  const typeMs = Date.now() - typingStarted;
+  console.log(`1 MiB corpus: imported and shown in the editor in ${loadMs} ms; 8 keystrokes at its end landed in ${typeMs} ms`);
+  await expect(page.getByTestId('corpus-save')).toBeEnabled();
+  await screenshot(page, 'corpora-1mib');
 });

@@ -2,6 +2,7 @@
  * RunManager on a real database file with real engine processes: the queue and its concurrency
  * limit, pause/resume/stop, sweeps, and parking running runs at shutdown.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -18,6 +19,7 @@ let dir: string;
 let storage: Storage;
 let corpusId: number;
 const managers: RunManager[] = [];
+const newcomers: ChildProcess[] = [];
 
 function manager(options: Partial<ConstructorParameters<typeof RunManager>[0]> = {}): RunManager {
   const m = new RunManager({ storage, ...options });
@@ -31,6 +33,7 @@ beforeEach(() => {
 
 afterEach(async () => {
   for (const m of managers.splice(0)) await m.shutdown({ graceMs: 2000 });
+  for (const child of newcomers.splice(0)) child.kill('SIGKILL');
   storage.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -212,6 +215,14 @@ describe('RunManager', () => {
     storage.runs.setStatus(parked.id, 'paused', 'Paused when the workbench closed.');
     storage.runs.release(parked.id);
     const queued = make('still-queued');
+    // Alive on this machine but silent for a minute (stopped, in a debugger): its pid says it is there.
+    const silentLocal = make('silent-local');
+    storage.runs.claimRun(silentLocal.id, { pid: process.ppid, hostId: here }, now);
+    // A pid that belongs to a process started after the owner's last heartbeat: the owner died, its pid was reused.
+    const newcomer = spawn('sleep', ['30'], { stdio: 'ignore' });
+    newcomers.push(newcomer);
+    const reusedPid = make('reused-pid');
+    storage.runs.claimRun(reusedPid.id, { pid: newcomer.pid!, hostId: here }, now - 60_000);
 
     const m = manager();
     m.start();
@@ -222,5 +233,9 @@ describe('RunManager', () => {
     expect(status(queued.id)).toBe('queued');
     expect(storage.runs.require(deadLocal.id)).toMatchObject({ status: 'interrupted', reason: expect.stringContaining(`pid ${2 ** 22 + 17}`), ownerPid: null });
     expect(storage.runs.require(staleRemote.id)).toMatchObject({ status: 'interrupted', reason: expect.stringMatching(/on elsewhere .*no heartbeat for 20 s/) });
+    // A minute later, with no heartbeat since.
+    m.markInterrupted(now + 60_000);
+    expect(status(silentLocal.id)).toBe('running');
+    expect(storage.runs.require(reusedPid.id)).toMatchObject({ status: 'interrupted', reason: expect.stringContaining('belongs to another process') });
   });
 });

@@ -45,8 +45,10 @@ describe('service lifecycle', () => {
     expect(stats.singletons).toEqual(['\uFEFF']);
     const normalized = await api.addCorpus({ name: 'clean', bytes, normalize: true });
     expect((await api.getCorpus(normalized.id)).text).toBe('ab\nba\n');
-    // The same text again is the same corpus.
-    expect((await api.addCorpus({ name: 'again', text: 'ab\nba\n' })).id).toBe(normalized.id);
+    expect(normalized.existing).toBeUndefined();
+    // The same text again is the same corpus, and the answer says so.
+    const again = await api.addCorpus({ name: 'again', text: 'ab\nba\n' });
+    expect(again).toMatchObject({ id: normalized.id, name: 'clean', existing: true });
     const renamed = await api.updateCorpus(normalized.id, { name: 'tidy', text: 'abba\n' });
     expect(renamed).toMatchObject({ name: 'tidy', chars: 5 });
     await expect(api.updateCorpus(normalized.id, { name: 'raw' })).rejects.toThrow('A corpus named "raw" already exists.');

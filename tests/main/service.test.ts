@@ -62,6 +62,7 @@ describe('runs through the service', () => {
     expect(detail.reproduction.appVersion).toBe(JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version);
     expect(detail.reproduction.hyper.hidden).toBe(16);
     expect(detail.checkpoints.map((c) => c.kind)).toEqual(['final']);
+    expect(detail.vocab).toEqual([...new Set(Array.from(seedCorpusText))].sort());
     expect(detail.latestSample?.checkpointId).toBe(detail.checkpoints[0].id);
     const kinds = new Set(events.filter((e) => e.runId === reference.id).map((e) => e.type));
     expect(kinds).toEqual(new Set(['created', 'status', 'progress', 'checkpoint', 'sample']));
@@ -94,6 +95,10 @@ describe('runs through the service', () => {
     expect(Array.from(generated.text)).toHaveLength(50);
     // Greedy generation of a model that knows the sentence by heart continues the sentence.
     expect(seedCorpusText.slice(10)).toContain(generated.text.slice(0, 20));
+    // No prime: it starts from the run's sample prompt (the start of its corpus), and says so.
+    const unprimed = await api.generate({ checkpointId: checkpoint.id, prime: '', length: 20, temperature: 0 });
+    expect(unprimed.prime).toBe(Array.from(seedCorpusText).slice(0, 10).join(''));
+    expect(unprimed.text).toBe(generated.text.slice(0, unprimed.text.length));
     const traced = await api.trace({ checkpointId: checkpoint.id, text: 'Hello' });
     expect(traced.cell).toBe('lstm');
     expect(traced.layers).toHaveLength(1);

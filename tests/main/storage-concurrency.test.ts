@@ -140,6 +140,37 @@ describe('several processes on one file', () => {
     }
   });
 
+  it('leaves the run of a live but stopped owner on this machine running, however stale its heartbeat', async () => {
+    const storage = Storage.open(file);
+    const victim = newRun(storage, 'frozen');
+    const child = runScript('frozen-owner', `
+      const [file, runId] = process.argv.slice(2);
+      const s = storage.Storage.open(file);
+      if (!s.runs.claimRun(Number(runId))) throw new Error('claim refused');
+      setInterval(() => s.runs.heartbeatOwned(), 500);
+      console.log('claimed');
+    `, [file, String(victim)]);
+    const closed = finished(child);
+    try {
+      expect(await firstLine(child)).toBe('claimed');
+      child.kill('SIGSTOP');
+      // As seen a minute later: the heartbeat is long stale, yet the pid is alive, so the owner is not gone.
+      expect(storage.runs.markInterruptedIfOwnerDead(undefined, { now: Date.now() + 60_000 })).toEqual([]);
+      expect(storage.runs.get(victim)).toMatchObject({ status: 'running', ownerPid: child.pid });
+    } finally {
+      child.kill('SIGKILL');
+      child.kill('SIGCONT');
+      await closed;
+    }
+    try {
+      const marked = storage.runs.markInterruptedIfOwnerDead();
+      expect(marked.map((r) => r.id)).toEqual([victim]);
+      expect(marked[0].reason).toContain(`pid ${child.pid}`);
+    } finally {
+      storage.close();
+    }
+  });
+
   it('recognises a run whose owning process was killed as interrupted, and only that run', async () => {
     const storage = Storage.open(file);
     try {

@@ -5,6 +5,7 @@
  */
 import type { WorkbenchApi } from '../../../main/api/contract.ts';
 import { createWsApi } from '../../../main/transport/ws-client.ts';
+import { t } from './i18n.svelte.ts';
 
 declare global {
   interface Window {
@@ -27,8 +28,11 @@ export function onConnectionChange(callback: (state: 'connecting' | 'open' | 'cl
   return withState.onConnectionChange?.(callback) ?? (() => {});
 }
 
-/** An error as a sentence for the user (API errors already are; anything else gets its message). */
+/**
+ * An error from the host as a sentence for the user. The host writes English; in another language the
+ * sentence is labelled as the server's ("服务器：…") so the change of language is not mistaken for a bug.
+ */
 export function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  return String(error);
+  const message = error instanceof Error ? error.message : String(error);
+  return t('error.server', { message });
 }

@@ -1,7 +1,8 @@
 /**
  * English and Simplified Chinese. The language follows the system (navigator.language) until the user
  * picks one; the choice is remembered. Messages are [English, 中文] pairs keyed by id, with {name}
- * placeholders. API errors arrive in English from the host and are shown as they are.
+ * placeholders. API errors arrive in English from the host; in Chinese they are labelled "服务器："
+ * (api.ts messageOf), and the New-run field messages are rebuilt in the UI's language (field-errors.ts).
  */
 import { messages, type MessageId } from './messages.ts';
 

@@ -230,7 +230,20 @@ export const messages = {
 
   'error.server': ['{message}', '服务器：{message}'],
 
+  // The engine's field messages (engine/config.ts validateHyperparameters), rebuilt from their parts.
+  'fieldError.int': ['{label} must be a whole number from {min} to {max} (got {got}).', '{label}必须是 {min} 到 {max} 之间的整数（当前为 {got}）。'],
+  'fieldError.range': ['{label} must be a number from {min} to {max} (got {got}).', '{label}必须是 {min} 到 {max} 之间的数（当前为 {got}）。'],
+  'fieldError.above': ['{label} must be a number above {min} and at most {max} (got {got}).', '{label}必须是大于 {min} 且不超过 {max} 的数（当前为 {got}）。'],
+  'fieldError.oneOf': ['{label} must be one of {choices} (got {got}).', '{label}必须是以下之一：{choices}（当前为 {got}）。'],
+  'fieldError.objective': ['{label} must be "next" or "every" (got {got}).', '{label}必须是 "next" 或 "every"（当前为 {got}）。'],
+  'fieldError.batch': ['{label} must be "full" or a whole number from 1 to 65536 (got {got}).', '{label}必须是 "full" 或 1 到 65536 之间的整数（当前为 {got}）。'],
+
   'chart.raw': ['{label} (raw)', '{label}（原始）'],
+
+  'checkpointKind.periodic': ['periodic', '定期'],
+  'checkpointKind.best': ['best', '最佳'],
+  'checkpointKind.final': ['final', '最终'],
+  'checkpointKind.imported': ['imported', '导入'],
 
   'continue.open': ['Continue from…', '从检查点继续…'],
   'continue.title': ['Continue "{name}" as a new linked run', '将“{name}”作为新的关联训练继续'],
@@ -263,7 +276,7 @@ export const messages = {
   'playground.vocabNeedFile': ['Choose the vocabulary file.', '请选择词表文件。'],
   'playground.vocabBadUtf8': ['"{name}" is not valid UTF-8 text, so it cannot give a vocabulary.', '“{name}”不是有效的 UTF-8 文本，无法作为词表。'],
   'playground.vocabBadJson': ['"{name}" must hold a JSON array of one-character strings.', '“{name}”必须包含由单个字符组成的 JSON 数组。'],
-  'playground.emptyPrime': ['Type some text first: generation continues from it.', '请先输入文本：生成将从它继续。'],
+  'playground.emptyPrime': ['Nothing typed: generation starts from the run’s sample prompt.', '未输入文本：将从该训练的样本提示开始生成。'],
 
   'compare.metric.checkpoint step': ['checkpoint step', '检查点步数'],
   'compare.metric.checkpoint val loss': ['checkpoint val loss', '检查点验证损失'],

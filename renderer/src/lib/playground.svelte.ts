@@ -162,12 +162,23 @@ export class Playground {
     }
   }
 
+  /** The file's name without its extension; a file exported from a run here would clash with that run. */
+  #importName(fileName: string): string {
+    const stem = fileName.replace(/\.safetensors$/i, '') || 'imported';
+    const taken = new Set(workbench.runs.map((run) => run.name));
+    if (!taken.has(stem)) return stem;
+    for (let n = 1; ; n++) {
+      const name = n === 1 ? `${stem} (imported)` : `${stem} (imported ${n})`;
+      if (!taken.has(name)) return name;
+    }
+  }
+
   async importFile(file: File, vocab: VocabularySource | undefined): Promise<void> {
     this.importing = true;
     this.importError = null;
     try {
       const bytes = new Uint8Array(await file.arrayBuffer());
-      const run = await api.importCheckpoint({ name: file.name.replace(/\.safetensors$/i, ''), bytes, ...(vocab ? { vocab } : {}) });
+      const run = await api.importCheckpoint({ name: this.#importName(file.name), bytes, ...(vocab ? { vocab } : {}) });
       await workbench.refreshRuns();
       await this.selectRun(run.id);
     } catch (error) {

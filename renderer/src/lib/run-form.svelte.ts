@@ -65,6 +65,8 @@ export class RunForm {
   sweep = $state(false);
   name = $state('');
   corpusId = $state<Id | null>(null);
+  /** Checkpoint samples (CreateRunInput.sample); an empty prompt means the start of the corpus. */
+  sample = $state({ prompt: '', length: '200', temperature: '0.8' });
   check = $state.raw<HyperparameterCheck | null>(null);
   checkError = $state<string | null>(null);
   submitError = $state<string | null>(null);
@@ -116,7 +118,17 @@ export class RunForm {
     return errors;
   });
 
-  valid = $derived(Object.keys(this.errors).length === 0);
+  /** The sample settings' problems, as the host words them (main/runs/plan.ts sampleSettings). */
+  sampleErrors = $derived.by((): { length?: number | string; temperature?: number | string } => {
+    const errors: { length?: number | string; temperature?: number | string } = {};
+    const length = parseOne('int', this.sample.length) as number;
+    const temperature = parseOne('number', this.sample.temperature) as number;
+    if (!Number.isInteger(length) || length < 1 || length > 10_000) errors.length = this.sample.length.trim() || 'nothing';
+    if (!Number.isFinite(temperature) || temperature <= 0 || temperature > 10) errors.temperature = this.sample.temperature.trim() || 'nothing';
+    return errors;
+  });
+
+  valid = $derived(Object.keys(this.errors).length === 0 && Object.keys(this.sampleErrors).length === 0);
 
   /** Parameter count and memory computed here as you type; the host's check replaces them when it answers. */
   estimate(corpus: CorpusSummary | undefined): { parameters: number; memory: number; windows: number; corpusError: string | null } | null {
@@ -193,6 +205,12 @@ export class RunForm {
         corpusId: this.corpusId,
         ...(this.name.trim() ? { name: this.name.trim() } : {}),
         ...(this.preset ? { preset: this.preset } : {}),
+        sample: {
+          length: Number(this.sample.length),
+          temperature: Number(this.sample.temperature),
+          // Kept exactly as typed (spaces too); empty leaves the host's default, the corpus start.
+          ...(this.sample.prompt !== '' ? { prompt: this.sample.prompt } : {}),
+        },
       };
       if (this.sweep && this.runCount > 1) {
         const base: Partial<Hyperparameters> = { ...hyper };

@@ -81,9 +81,35 @@
   return dotTail(hsum(c), a, w, k4, K);
 }
 
+/** Bytes of w's rows one column block keeps in L1, and of a's rows one row block keeps in L2. */
+const ABT_W_BLOCK: i32 = 16384;
+const ABT_A_BLOCK: i32 = 131072;
+
+/**
+ * out(M,N) (=|+=) a(M,K)·w(N,K)ᵀ (+ bias), output rows [m0,m1) × columns [n0,n1). Blocked so a block
+ * of w's rows is reused from L1 by every row pair of a block of a's rows (unblocked, every row pair
+ * streamed all of w: 1 MiB per pair for H = 256). Blocking only reorders tiles; each output element
+ * is computed exactly as before.
+ */
 export function matmulABt(
   out: usize, a: usize, w: usize, bias: usize,
   M: i32, N: i32, K: i32, accumulate: i32,
+  m0: i32, m1: i32, n0: i32, n1: i32,
+): void {
+  const rowBytes = max(K, 1) << 2;
+  const nb = max(4, (ABT_W_BLOCK / rowBytes) & ~3);
+  const mb = max(2, (ABT_A_BLOCK / rowBytes) & ~1);
+  for (let mc = m0; mc < m1; mc += mb) {
+    const me = min(m1, mc + mb);
+    for (let nc = n0; nc < n1; nc += nb) {
+      abtBlock(out, a, w, bias, N, K, accumulate, mc, me, nc, min(n1, nc + nb));
+    }
+  }
+}
+
+function abtBlock(
+  out: usize, a: usize, w: usize, bias: usize,
+  N: i32, K: i32, accumulate: i32,
   m0: i32, m1: i32, n0: i32, n1: i32,
 ): void {
   const k4 = K & ~3;
@@ -392,9 +418,12 @@ export function matmulAtB(
 ): void {
   const rowO = <usize>K << 2;
   if (!accumulate) zeroBlock(out, rowO, n0, n1, k0, k1);
-  // chunks of m keep a's and b's rows of the chunk in cache across the tiles
-  for (let s0 = 0; s0 < M; s0 += CHUNK) {
-    const s1 = min(M, s0 + CHUNK);
+  // chunks of m keep a's and b's rows of the chunk in cache across the tiles. Long rows of a (N ≥ 512:
+  // 2 KiB apart or more) fall into few L1 sets, so a chunk of 64 of them thrashes: 8 rows measured
+  // 1.3× faster there (chunking never changes results: each element still sums over m in order)
+  const chunk = N >= 512 ? 8 : CHUNK;
+  for (let s0 = 0; s0 < M; s0 += chunk) {
+    const s1 = min(M, s0 + chunk);
     broadcastTiles(out, rowO, a, 4, <usize>N << 2, b, rowO, n0, n1, k0, k1, s0, s1);
   }
 }

@@ -85,11 +85,12 @@ export class ForeignRunWatcher {
     const seen = new Set<Id>();
     for (const run of this.storage.runs.list()) {
       seen.add(run.id);
-      const before = this.known.get(run.id);
+      let before = this.known.get(run.id);
       this.known.set(run.id, { status: run.status, step: run.step });
       if (!before) {
         this.manager.emit({ type: 'created', runId: run.id });
-        continue;
+        // It may have got far between two looks: tell where it is now as well.
+        before = { status: 'queued', step: 0 };
       }
       if (before.status !== run.status) this.manager.emit({ type: 'status', runId: run.id, status: run.status, reason: run.reason });
       // Our own engines report their progress themselves.

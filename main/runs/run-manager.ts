@@ -275,7 +275,7 @@ export class RunManager {
   markInterrupted(now: number = Date.now()): RunRecord[] {
     const marked: RunRecord[] = [];
     for (const run of this.storage.runs.list({ statuses: ['running', 'paused'] })) {
-      const reason = this.whyOwnerIsGone(run, now);
+      const reason = this.whyRunIsOrphaned(run, now);
       if (reason === null) continue;
       const info = this.interruptIfUnchanged.run({
         id: run.id, status: run.status, reason, now: new Date(now).toISOString(), pid: run.ownerPid, heartbeatAt: run.heartbeatAt,
@@ -290,7 +290,7 @@ export class RunManager {
     return marked;
   }
 
-  private whyOwnerIsGone(run: RunRecord, now: number): string | null {
+  private whyRunIsOrphaned(run: RunRecord, now: number): string | null {
     if (run.ownerPid === null) {
       return run.status === 'paused' ? null : 'No process owns it (its host closed without finishing it).';
     }

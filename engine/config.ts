@@ -62,7 +62,7 @@ export interface Hyperparameters {
   /** Evaluate on the validation split every N steps (and at the end). */
   evalEvery: number;
   seed: number;
-  /** Worker threads for the kernels (the run manager may lower it when runs share the machine). */
+  /** Kernel threads at most; 0 = automatic (every core for a run alone, 1 when runs share the machine: the run manager decides). */
   threads: number;
   /** Periodic checkpoint every N steps; 0 = only best and final. */
   checkpointEvery: number;
@@ -95,7 +95,7 @@ export const DEFAULT_HYPERPARAMETERS: Hyperparameters = {
   earlyStopPatience: 0,
   evalEvery: 50,
   seed: 1,
-  threads: 1,
+  threads: 0,
   checkpointEvery: 0,
   keepLast: 3,
   stride: 0,
@@ -176,7 +176,7 @@ export function validateHyperparameters(h: Hyperparameters): FieldErrors {
   intIn('earlyStopPatience', 'Early-stop patience', 0, 1_000_000);
   intIn('evalEvery', 'Evaluation interval', 1, 100_000_000);
   intIn('seed', 'Seed', 0, 4294967295);
-  intIn('threads', 'Threads', 1, 64);
+  intIn('threads', 'Threads', 0, 64);
   intIn('checkpointEvery', 'Checkpoint interval', 0, 100_000_000);
   intIn('keepLast', 'Checkpoints kept', 1, 1000);
   intIn('stride', 'Stride', 0, 4096);

@@ -216,7 +216,8 @@ async function prepare(rawJob: TrainJob, options: TrainOptions): Promise<Prepare
 }
 
 async function chooseKernels(job: TrainJob, resume: ResumePoint | null): Promise<Kernels> {
-  const threads = job.hyper.threads;
+  // 0 = automatic: a host decides (main's run manager does); called as a library, one thread.
+  const threads = Math.max(1, job.hyper.threads);
   if (resume?.kernelPath) {
     try {
       return await kernelsFor(resume.kernelPath, threads);
@@ -287,7 +288,7 @@ async function loop(
   };
 
   events.onReady?.({
-    type: 'ready', pid: options.pid ?? 0, kernelPath: model.kernels.path, threads: hyper.threads, totalSteps,
+    type: 'ready', pid: options.pid ?? 0, kernelPath: model.kernels.path, threads: Math.max(1, hyper.threads), totalSteps,
     trainWindows: nTrain, valWindows: valSet ? valSet.starts.length : 0, vocabSize: vocab.size, parameterCount: model.layout.total,
   });
 

@@ -61,7 +61,7 @@ export function addTrainingFlags(command: Command): Command {
     .option('--early-stop <patience>', 'stop after N evaluations without improvement (0 = off)', parseNumber)
     .option('--eval-every <n>', 'evaluate every N steps', parseNumber)
     .option('--seed <n>', 'random seed', parseNumber)
-    .option('--threads <n>', 'kernel threads', parseNumber)
+    .option('--threads <n>', 'kernel threads at most (0 = automatic)', parseNumber)
     .option('--checkpoint-every <n>', 'periodic checkpoint every N steps (0 = only best and final)', parseNumber)
     .option('--keep-last <k>', 'periodic checkpoints kept', parseNumber);
 }

@@ -326,9 +326,11 @@ export class RunManager {
    * Threads for a run starting now: its own `threads` is the upper bound; alone it gets up to every
    * core, and one when runs share the machine (one thread per run keeps them from fighting for cores).
    */
+  /** `wanted` is the run's upper bound (0 = automatic); runs sharing the machine get one thread each. */
   private threadsFor(wanted: number): number {
     const sharing = this.active.size + this.queue.length + 1 > 1;
-    return Math.max(1, Math.min(wanted, sharing ? 1 : Math.min(64, this.cores)));
+    const available = sharing ? 1 : Math.min(64, this.cores);
+    return Math.max(1, wanted === 0 ? available : Math.min(wanted, available));
   }
 
   private launch(runId: Id): void {

@@ -103,7 +103,7 @@ export const messages = {
   'field.checkpointEvery': ['Checkpoint every (steps, 0 = best and final only)', '检查点间隔（步，0 = 仅最佳和最终）'],
   'field.keepLast': ['Periodic checkpoints kept', '保留的定期检查点'],
   'field.seed': ['Seed', '随机种子'],
-  'field.threads': ['Threads', '线程数'],
+  'field.threads': ['Threads (0 = automatic)', '线程数（0 = 自动）'],
   'field.stride': ['Window stride (0 = automatic)', '窗口步幅（0 = 自动）'],
 
   'status.queued': ['queued', '排队中'],

@@ -15,9 +15,8 @@ import { initParams } from './core/init.ts';
 import { buildLayout, recurrentNames, type ParamLayout } from './core/params.ts';
 import type { Rng } from './core/rng.ts';
 import { referenceKernels } from './kernels/reference.ts';
-import type { FusedKernels } from './kernels/fused.ts';
+import { assertFusedKernels, type CrossEntropyStats, type FusedKernels } from './kernels/fused.ts';
 import type { Kernels } from './kernels/types.ts';
-import { crossEntropyBackward, crossEntropyForward, type CrossEntropyResult } from './layers/crossEntropy.ts';
 import { dropoutBackward, dropoutForward } from './layers/dropout.ts';
 import { embeddingBackward, embeddingForward } from './layers/embedding.ts';
 import { gruBackward, gruForward } from './layers/gru.ts';
@@ -95,7 +94,7 @@ interface Workspace {
 export class Model {
   readonly config: ModelConfig;
   readonly layout: ParamLayout;
-  readonly kernels: Kernels;
+  readonly kernels: Kernels & FusedKernels;
   readonly params: Float32Array;
   readonly grads: Float32Array;
 
@@ -112,6 +111,7 @@ export class Model {
   constructor(config: ModelConfig, kernels: Kernels = referenceKernels) {
     checkConfig(config);
     this.config = { ...config };
+    assertFusedKernels(kernels);
     this.kernels = kernels;
     this.layout = buildLayout(config);
     this.params = kernels.alloc(this.layout.total);
@@ -261,20 +261,14 @@ export class Model {
 
   // ——— internals ———
 
-  /** Softmax into ws.probs and the mean loss over `rows` logits (the kernels' fused version when offered). */
-  private crossEntropy(ws: Workspace, targets: Int32Array, rows: number): CrossEntropyResult {
-    const V = this.config.vocabSize;
-    const fused = this.kernels as Kernels & FusedKernels;
-    if (fused.crossEntropyForward) return fused.crossEntropyForward(ws.probs, 0, ws.logits, 0, targets, 0, rows, V);
-    return crossEntropyForward(ws.probs, ws.logits, targets, rows, V);
+  /** Softmax into ws.probs and the mean loss over `rows` logits. */
+  private crossEntropy(ws: Workspace, targets: Int32Array, rows: number): CrossEntropyStats {
+    return this.kernels.crossEntropyForward(ws.probs, 0, ws.logits, 0, targets, 0, rows, this.config.vocabSize);
   }
 
   /** ws.dLogits += gradient of the mean loss wrt the logits. */
   private crossEntropyGrad(ws: Workspace, targets: Int32Array, rows: number): void {
-    const V = this.config.vocabSize;
-    const fused = this.kernels as Kernels & FusedKernels;
-    if (fused.crossEntropyBackward) fused.crossEntropyBackward(ws.dLogits, 0, ws.probs, 0, targets, 0, rows, V);
-    else crossEntropyBackward(ws.dLogits, ws.probs, targets, rows, V);
+    this.kernels.crossEntropyBackward(ws.dLogits, 0, ws.probs, 0, targets, 0, rows, this.config.vocabSize);
   }
 
   private rowsOf(B: number, T: number): number {

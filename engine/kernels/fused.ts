@@ -1,24 +1,30 @@
 /**
- * Fused element-wise operations the layers may use instead of their own loops: one recurrent step of
- * each cell (forward and backward), cross-entropy, and Adam over flat arrays. Optional: a `Kernels`
- * object may also implement `FusedKernels`; a layer checks for the method and keeps its own loop
- * otherwise. `fusedReference` below is the plain TypeScript definition every faster implementation
- * (the WebAssembly kernels) is tested against. Not a layer: no matmuls here, no allocation.
+ * Fused element-wise operations, the one definition of each formula the layers use: one recurrent
+ * step of each cell (forward and backward), cross-entropy, and Adam over flat arrays. Every kernel set
+ * offers the cell and cross-entropy ones (`assertFusedKernels` checks; adamStep is optional): the
+ * reference kernels (engine/kernels/reference.ts) carry `fusedReference` below, the plain TypeScript
+ * definition every faster implementation (the WebAssembly kernels) is tested against. Not a layer: no
+ * matmuls here, no allocation.
  *
- * Each signature mirrors the loop body of the layer it replaces (engine/layers/*.ts), batch_first:
+ * Each signature is one step of the layer that calls it (engine/layers/*.ts), batch_first:
  * a per-step slice of a (B, T, X) buffer is B rows of X values at `off + b·stride`, so with
  * stride = T·X and off = t·X the kernels read and write step t in place. Buffers described as
- * "contiguous" have rows of exactly X values.
+ * "contiguous" have rows of exactly X values. The loops only index their arguments, so they run
+ * unchanged on Float64Arrays (the float64 gradient check relies on that).
  *
  * Formulas (PyTorch's):
  *   LSTM  i,f,o = σ(·), g = tanh(·) of (input part + hidden part), gate order i, f, g, o
  *         c' = f⊙c + i⊙g,  h' = o⊙tanh(c')
  *   GRU   r,z = σ(gx + gh), n = tanh(gx_n + r⊙gh_n)   (gh_n includes b_hn), h' = (1-z)⊙n + z⊙h
  *   RNN   h' = tanh(pre + hh)
- *   Cross-entropy: p = softmax(z); loss = -(1/N) Σ log p[y];  dz += (p - onehot(y)) / N
+ *   Cross-entropy (CrossEntropyLoss, reduction 'mean'), with a numerically stable log-softmax:
+ *         log p[n,v] = z[n,v] - max_v z[n,:] - log Σ_v exp(z[n,v] - max)
+ *         loss = -(1/N) Σ_n log p[n, y_n];  dz += (p - onehot(y)) / N
+ *         Not a general softmax: the backward assumes the loss is the network's last operation.
  *   Adam (torch.optim.Adam): g += wd·p; m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
  *         p -= (lr/(1-β1ᵗ)) · m / (√v/√(1-β2ᵗ) + eps)
  */
+import type { Kernels } from './types.ts';
 
 export interface CrossEntropyStats {
   /** Mean loss over the N rows, in nats. */
@@ -29,7 +35,7 @@ export interface CrossEntropyStats {
 
 export interface FusedKernels {
   /** One LSTM step. Overwrites gates with the activations; c, h advance one step; copies into cells/out/hPrev. */
-  lstmCellForward?(
+  lstmCellForward(
     gates: Float32Array, gatesOff: number, gatesStride: number, // (B, 4H) in: x·W_ihᵀ + b_ih; out: i, f, g, o
     hh: Float32Array, hhOff: number, // (B, 4H) contiguous: h·W_hhᵀ + b_hh
     c: Float32Array, cOff: number, // (B, H) contiguous: in c_{t-1}, out c_t
@@ -41,7 +47,7 @@ export interface FusedKernels {
   ): void;
 
   /** One LSTM step backward. Writes (=) pre-activation gradients; dc ← gradient reaching c_{t-1}. dh is read only. */
-  lstmCellBackward?(
+  lstmCellBackward(
     dGates: Float32Array, dGatesOff: number, gatesStride: number, // (B, 4H) out: dPre of i, f, g, o
     dGatesStep: Float32Array | null, dGatesStepOff: number, // (B, 4H) contiguous copy of dGates (null: skip)
     dh: Float32Array, dhOff: number, // (B, H) contiguous: gradient reaching h_t from step t+1
@@ -54,7 +60,7 @@ export interface FusedKernels {
   ): void;
 
   /** One GRU step. Overwrites gates with r, z, n; h advances; copies into hn/out/hPrev. */
-  gruCellForward?(
+  gruCellForward(
     gates: Float32Array, gatesOff: number, gatesStride: number, // (B, 3H) in: x·W_ihᵀ + b_ih; out: r, z, n
     hh: Float32Array, hhOff: number, // (B, 3H) contiguous: h·W_hhᵀ + b_hh
     h: Float32Array, hOff: number, // (B, H) contiguous: in h_{t-1}, out h_t
@@ -65,7 +71,7 @@ export interface FusedKernels {
   ): void;
 
   /** One GRU step backward. dh: in gradient reaching h_t from step t+1, out its direct part dhT⊙z (add dGatesStep·W_hh to it). */
-  gruCellBackward?(
+  gruCellBackward(
     dGatesI: Float32Array, dGatesIOff: number, // (B, 3H) rows of gatesStride: input-side dPre (=)
     dGatesH: Float32Array, dGatesHOff: number, // (B, 3H) rows of gatesStride: hidden-side dPre (=)
     gatesStride: number,
@@ -79,7 +85,7 @@ export interface FusedKernels {
   ): void;
 
   /** One tanh-RNN step: out (holding x·W_ihᵀ + b_ih) and h become tanh(out + hh). */
-  rnnCellForward?(
+  rnnCellForward(
     out: Float32Array, outOff: number, // (B, H) rows of `stride`: in input part, out h_t
     hh: Float32Array, hhOff: number, // (B, H) contiguous: h·W_hhᵀ + b_hh
     h: Float32Array, hOff: number, // (B, H) contiguous: in h_{t-1}, out h_t
@@ -88,7 +94,7 @@ export interface FusedKernels {
   ): void;
 
   /** One tanh-RNN step backward: dPre = (dout + dh)⊙(1 - h²). dh is read only. */
-  rnnCellBackward?(
+  rnnCellBackward(
     dPre: Float32Array, dPreOff: number, // (B, H) rows of `stride` (=)
     dPreStep: Float32Array | null, dPreStepOff: number, // (B, H) contiguous copy (null: skip)
     dh: Float32Array, dhOff: number, // (B, H) contiguous
@@ -98,7 +104,7 @@ export interface FusedKernels {
   ): void;
 
   /** probs ← softmax(logits) row-wise; mean loss and top-1 count. Throws on a target outside [0, V). */
-  crossEntropyForward?(
+  crossEntropyForward(
     probs: Float32Array, probsOff: number, // (N, V)
     logits: Float32Array, logitsOff: number, // (N, V)
     targets: Int32Array, targetsOff: number, // (N)
@@ -106,18 +112,36 @@ export interface FusedKernels {
   ): CrossEntropyStats;
 
   /** dlogits += (probs - onehot(y)) / N */
-  crossEntropyBackward?(
+  crossEntropyBackward(
     dlogits: Float32Array, dlogitsOff: number, // (N, V)
     probs: Float32Array, probsOff: number, // (N, V)
     targets: Int32Array, targetsOff: number, // (N)
     N: number, V: number,
   ): void;
 
-  /** One Adam step over n elements starting at `off` of four arrays in the same layout; `step` is t ≥ 1. */
+  /**
+   * One Adam step over n elements starting at `off` of four arrays in the same layout; `step` is t ≥ 1.
+   * Optional: engine/optim/adam.ts uses it on the WebAssembly path only (its own loop rounds each
+   * update from float64, as the TypeScript path always has).
+   */
   adamStep?(
     params: Float32Array, grads: Float32Array, expAvg: Float32Array, expAvgSq: Float32Array, off: number, n: number,
     lr: number, beta1: number, beta2: number, eps: number, weightDecay: number, step: number,
   ): void;
+}
+
+/** The operations every kernel set offers; a Kernels object without them cannot run the layers. */
+const FUSED_OPS = [
+  'lstmCellForward', 'lstmCellBackward', 'gruCellForward', 'gruCellBackward', 'rnnCellForward', 'rnnCellBackward',
+  'crossEntropyForward', 'crossEntropyBackward',
+] as const satisfies readonly (keyof FusedKernels)[];
+
+/** Narrows a Kernels object to one that offers the fused operations; throws a readable error otherwise. */
+export function assertFusedKernels(kernels: Kernels): asserts kernels is Kernels & FusedKernels {
+  const missing = FUSED_OPS.filter((op) => typeof (kernels as Partial<FusedKernels>)[op] !== 'function');
+  if (missing.length > 0) {
+    throw new Error(`The "${kernels.path}" kernels lack ${missing.join(', ')}; every kernel set must offer the fused operations of engine/kernels/fused.ts (the TypeScript ones are fusedReference).`);
+  }
 }
 
 const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));

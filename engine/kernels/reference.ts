@@ -9,8 +9,10 @@
  *   sumRows:   out(N)  += Σ_m a(m,:)
  *
  * The loops only index their arguments, so the same code runs unchanged on Float64Arrays (the float64
- * gradient check relies on that).
+ * gradient check relies on that). The fused element-wise operations are `fusedReference` (fused.ts),
+ * the one TypeScript definition of each cell step and of cross-entropy.
  */
+import { fusedReference, type FusedKernels } from './fused.ts';
 import type { Kernels } from './types.ts';
 
 function matmulABt(
@@ -128,11 +130,12 @@ function sumRows(
   }
 }
 
-export const referenceKernels: Kernels = {
+export const referenceKernels: Kernels & Required<FusedKernels> = {
   path: 'typescript',
   alloc: (length: number) => new Float32Array(length),
   matmulABt,
   matmulAB,
   matmulAtB,
   sumRows,
+  ...fusedReference,
 };

@@ -8,12 +8,12 @@
  *   h' = (1 - z) ⊙ n + z ⊙ h
  *
  * Speed: as in lstm.ts, only h·W_hhᵀ and dGates·W_hh run per step. The input side and the hidden side
- * have different gate gradients (r scales the hidden n-part), hence two gradient buffers. A fused step
- * offered by the kernels (engine/kernels/fused.ts, same formulas) replaces each step's element-wise loop.
+ * have different gate gradients (r scales the hidden n-part), hence two gradient buffers. The
+ * element-wise part of each step is the kernels' gruCellForward / gruCellBackward (engine/kernels/fused.ts).
  */
 import type { FusedKernels } from '../kernels/fused.ts';
 import type { Kernels } from '../kernels/types.ts';
-import { sigmoid, type RecurrentOffsets } from './recurrent.ts';
+import { recurrentParamsBackward, type RecurrentOffsets } from './recurrent.ts';
 
 export function gruForward(
   out: Float32Array, // (B, T, H) hidden state after every step: the layer's output
@@ -25,38 +25,13 @@ export function gruForward(
   x: Float32Array, // (B, T, I) inputs
   params: Float32Array, p: RecurrentOffsets,
   B: number, T: number, I: number, H: number,
-  kernels: Kernels,
+  kernels: Kernels & FusedKernels,
 ): void {
   const G = 3 * H;
-  const fused = kernels as Kernels & FusedKernels;
   kernels.matmulABt(gates, 0, x, 0, params, p.wIh, params, p.bIh, B * T, G, I, false);
   for (let t = 0; t < T; t++) {
     kernels.matmulABt(hh, 0, h, 0, params, p.wHh, params, p.bHh, B, G, H, false);
-    if (fused.gruCellForward) {
-      fused.gruCellForward(gates, t * G, T * G, hh, 0, h, 0, hn, t * H, out, t * H, hPrev, t * H, T * H, B, H);
-      continue;
-    }
-    for (let b = 0; b < B; b++) {
-      const row = b * T + t;
-      const gr = row * G;
-      const hr = row * H;
-      const sr = b * H;
-      const hhr = b * G;
-      for (let j = 0; j < H; j++) {
-        const r = sigmoid(gates[gr + j] + hh[hhr + j]);
-        const z = sigmoid(gates[gr + H + j] + hh[hhr + H + j]);
-        const hnv = hh[hhr + 2 * H + j];
-        const n = Math.tanh(gates[gr + 2 * H + j] + r * hnv);
-        gates[gr + j] = r;
-        gates[gr + H + j] = z;
-        gates[gr + 2 * H + j] = n;
-        hn[hr + j] = hnv;
-        const hp = h[sr + j];
-        if (hPrev !== null) hPrev[hr + j] = hp;
-        h[sr + j] = (1 - z) * n + z * hp;
-        out[hr + j] = h[sr + j];
-      }
-    }
+    kernels.gruCellForward(gates, t * G, T * G, hh, 0, h, 0, hn, t * H, out, t * H, hPrev, t * H, T * H, B, H);
   }
 }
 
@@ -74,49 +49,15 @@ export function gruBackward(
   x: Float32Array, // (B, T, I) inputs of the forward
   params: Float32Array,
   B: number, T: number, I: number, H: number,
-  kernels: Kernels,
+  kernels: Kernels & FusedKernels,
 ): void {
   const G = 3 * H;
-  const fused = kernels as Kernels & FusedKernels;
   dh.fill(0, 0, B * H);
   for (let t = T - 1; t >= 0; t--) {
-    if (fused.gruCellBackward) {
-      fused.gruCellBackward(dGatesI, t * G, dGatesH, t * G, T * G, dGatesStep, 0, dh, 0, gates, t * G, hn, t * H,
-        hPrev, t * H, dout, t * H, T * H, B, H);
-    } else {
-      for (let b = 0; b < B; b++) {
-        const row = b * T + t;
-        const gr = row * G;
-        const hr = row * H;
-        const sr = b * H;
-        const gs = b * G;
-        for (let j = 0; j < H; j++) {
-          const r = gates[gr + j];
-          const z = gates[gr + H + j];
-          const n = gates[gr + 2 * H + j];
-          const dhT = dout[hr + j] + dh[sr + j];
-          const dnPre = dhT * (1 - z) * (1 - n * n);
-          const dzPre = dhT * (hPrev[hr + j] - n) * z * (1 - z);
-          const drPre = dnPre * hn[hr + j] * r * (1 - r);
-          dGatesI[gr + j] = drPre;
-          dGatesI[gr + H + j] = dzPre;
-          dGatesI[gr + 2 * H + j] = dnPre;
-          dGatesH[gr + j] = drPre;
-          dGatesH[gr + H + j] = dzPre;
-          dGatesH[gr + 2 * H + j] = dnPre * r;
-          dGatesStep[gs + j] = drPre;
-          dGatesStep[gs + H + j] = dzPre;
-          dGatesStep[gs + 2 * H + j] = dnPre * r;
-          dh[sr + j] = dhT * z; // the direct path h → h'; the gated paths are added below
-        }
-      }
-    }
+    // leaves the direct path h → h' in dh; the gated paths are added by the product below
+    kernels.gruCellBackward(dGatesI, t * G, dGatesH, t * G, T * G, dGatesStep, 0, dh, 0, gates, t * G, hn, t * H,
+      hPrev, t * H, dout, t * H, T * H, B, H);
     if (t > 0) kernels.matmulAB(dh, 0, dGatesStep, 0, params, p.wHh, B, G, H, true);
   }
-  const M = B * T;
-  kernels.matmulAtB(grads, p.wIh, dGatesI, 0, x, 0, M, G, I, true);
-  kernels.matmulAtB(grads, p.wHh, dGatesH, 0, hPrev, 0, M, G, H, true);
-  kernels.sumRows(grads, p.bIh, dGatesI, 0, M, G);
-  kernels.sumRows(grads, p.bHh, dGatesH, 0, M, G);
-  kernels.matmulAB(dx, 0, dGatesI, 0, params, p.wIh, M, G, I, true);
+  recurrentParamsBackward(dx, grads, p, dGatesI, dGatesH, x, hPrev, params, B, T, I, H, G, kernels);
 }

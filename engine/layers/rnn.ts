@@ -3,12 +3,12 @@
  *
  *   h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
  *
- * Speed: as in lstm.ts, only h·W_hhᵀ and dPre·W_hh run per step; a fused step offered by the kernels
- * (engine/kernels/fused.ts, same formula) replaces each step's element-wise loop.
+ * Speed: as in lstm.ts, only h·W_hhᵀ and dPre·W_hh run per step; the element-wise part of each step is
+ * the kernels' rnnCellForward / rnnCellBackward (engine/kernels/fused.ts).
  */
 import type { FusedKernels } from '../kernels/fused.ts';
 import type { Kernels } from '../kernels/types.ts';
-import type { RecurrentOffsets } from './recurrent.ts';
+import { recurrentParamsBackward, type RecurrentOffsets } from './recurrent.ts';
 
 export function rnnForward(
   out: Float32Array, // (B, T, H) hidden state after every step: the layer's output (also cached for backward)
@@ -18,26 +18,13 @@ export function rnnForward(
   x: Float32Array, // (B, T, I) inputs
   params: Float32Array, p: RecurrentOffsets,
   B: number, T: number, I: number, H: number,
-  kernels: Kernels,
+  kernels: Kernels & FusedKernels,
 ): void {
-  const fused = kernels as Kernels & FusedKernels;
   // out ← x·W_ihᵀ + b_ih for every step at once; each step then turns its rows into h
   kernels.matmulABt(out, 0, x, 0, params, p.wIh, params, p.bIh, B * T, H, I, false);
   for (let t = 0; t < T; t++) {
     kernels.matmulABt(hh, 0, h, 0, params, p.wHh, params, p.bHh, B, H, H, false);
-    if (fused.rnnCellForward) {
-      fused.rnnCellForward(out, t * H, hh, 0, h, 0, hPrev, t * H, T * H, B, H);
-      continue;
-    }
-    for (let b = 0; b < B; b++) {
-      const hr = (b * T + t) * H;
-      const sr = b * H;
-      for (let j = 0; j < H; j++) {
-        if (hPrev !== null) hPrev[hr + j] = h[sr + j];
-        h[sr + j] = Math.tanh(out[hr + j] + hh[sr + j]);
-        out[hr + j] = h[sr + j];
-      }
-    }
+    kernels.rnnCellForward(out, t * H, hh, 0, h, 0, hPrev, t * H, T * H, B, H);
   }
 }
 
@@ -53,31 +40,12 @@ export function rnnBackward(
   x: Float32Array, // (B, T, I) inputs of the forward
   params: Float32Array,
   B: number, T: number, I: number, H: number,
-  kernels: Kernels,
+  kernels: Kernels & FusedKernels,
 ): void {
-  const fused = kernels as Kernels & FusedKernels;
   dh.fill(0, 0, B * H);
   for (let t = T - 1; t >= 0; t--) {
-    if (fused.rnnCellBackward) {
-      fused.rnnCellBackward(dPre, t * H, dPreStep, 0, dh, 0, out, t * H, dout, t * H, T * H, B, H);
-    } else {
-      for (let b = 0; b < B; b++) {
-        const hr = (b * T + t) * H;
-        const sr = b * H;
-        for (let j = 0; j < H; j++) {
-          const y = out[hr + j];
-          const d = (dout[hr + j] + dh[sr + j]) * (1 - y * y);
-          dPre[hr + j] = d;
-          dPreStep[sr + j] = d;
-        }
-      }
-    }
+    kernels.rnnCellBackward(dPre, t * H, dPreStep, 0, dh, 0, out, t * H, dout, t * H, T * H, B, H);
     if (t > 0) kernels.matmulAB(dh, 0, dPreStep, 0, params, p.wHh, B, H, H, false);
   }
-  const M = B * T;
-  kernels.matmulAtB(grads, p.wIh, dPre, 0, x, 0, M, H, I, true);
-  kernels.matmulAtB(grads, p.wHh, dPre, 0, hPrev, 0, M, H, H, true);
-  kernels.sumRows(grads, p.bIh, dPre, 0, M, H);
-  kernels.sumRows(grads, p.bHh, dPre, 0, M, H);
-  kernels.matmulAB(dx, 0, dPre, 0, params, p.wIh, M, H, I, true);
+  recurrentParamsBackward(dx, grads, p, dPre, dPre, x, hPrev, params, B, T, I, H, H, kernels);
 }

@@ -140,16 +140,19 @@ describe('several processes on one file', () => {
     }
   });
 
-  it('leaves the run of a live but stopped owner on this machine running, however stale its heartbeat', async () => {
-    const storage = Storage.open(file);
-    const victim = newRun(storage, 'frozen');
-    const child = runScript('frozen-owner', `
+  /** A separate process that claims a run and keeps its heartbeat, printing "claimed" once it owns it. */
+  const startOwner = (name: string, runId: number) => runScript(name, `
       const [file, runId] = process.argv.slice(2);
       const s = storage.Storage.open(file);
       if (!s.runs.claimRun(Number(runId))) throw new Error('claim refused');
       setInterval(() => s.runs.heartbeatOwned(), 500);
       console.log('claimed');
-    `, [file, String(victim)]);
+    `, [file, String(runId)]);
+
+  it('leaves the run of a live but stopped owner on this machine running, however stale its heartbeat', async () => {
+    const storage = Storage.open(file);
+    const victim = newRun(storage, 'frozen');
+    const child = startOwner('frozen-owner', victim);
     const closed = finished(child);
     try {
       expect(await firstLine(child)).toBe('claimed');
@@ -175,13 +178,7 @@ describe('several processes on one file', () => {
     const storage = Storage.open(file);
     try {
       const victim = newRun(storage, 'victim');
-      const child = runScript('owner', `
-        const [file, runId] = process.argv.slice(2);
-        const s = storage.Storage.open(file);
-        if (!s.runs.claimRun(Number(runId))) throw new Error('claim refused');
-        setInterval(() => s.runs.heartbeatOwned(), 500);
-        console.log('claimed');
-      `, [file, String(victim)]);
+      const child = startOwner('owner', victim);
       const closed = finished(child);
       expect(await firstLine(child)).toBe('claimed');
 

@@ -635,6 +635,22 @@ test('keyboard only: the New run tab, a preset and the start button without the 
   expect(run.hyper.valFraction).toBe(0);
 });
 
+test('Start checks the form as it is now: a preset that did not fit, replaced just before, does not refuse the run', async () => {
+  await page.getByTestId('nav-new-run').click();
+  await page.getByTestId('run-preset').selectOption('char-rnn-small');
+  // 64-character windows in batches of 32 do not fit the 102-character reference sentence: the host says so.
+  await expect(page.getByTestId('corpus-check-error')).toBeVisible();
+  // Replaced and started at once, before the debounced check of the new preset could answer.
+  await page.getByTestId('run-preset').selectOption('reference');
+  await page.getByTestId('run-name').fill('fresh-check-run');
+  await page.getByTestId('run-submit').click();
+  await expect(page.getByTestId('view-training')).toBeVisible();
+  await expect(page.getByTestId('run-submit-error')).toHaveCount(0);
+  const card = page.getByTestId('run-card').filter({ hasText: 'fresh-check-run' });
+  await expect(card).toHaveAttribute('data-status', 'done', { timeout: RUN_TIMEOUT });
+  expect((await api.getRun(await runIdByName('fresh-check-run'))).hyper.window).toBe(10);
+});
+
 test('a pasted corpus is edited in the editor, saved and renamed', async () => {
   await page.getByTestId('nav-corpora').click();
   await page.getByTestId('corpus-paste-name').fill('pasted notes');

@@ -193,13 +193,18 @@ export class RunForm {
       this.submitError = noCorpusMessage;
       return false;
     }
-    if (!this.valid) return false;
-    if (this.check?.corpusError) {
-      this.submitError = this.check.corpusError;
-      return false;
-    }
+    if (this.submitting) return false;
     this.submitting = true;
     try {
+      // The debounced check may still describe the inputs of a moment ago (another preset, another
+      // corpus): ask again now, so a stale answer never refuses, or lets through, what is submitted.
+      clearTimeout(this.#checkTimer);
+      await this.#runCheck();
+      if (!this.valid) return false;
+      if (this.check?.corpusError) {
+        this.submitError = this.check.corpusError;
+        return false;
+      }
       const hyper = $state.snapshot(this.hyper);
       const common = {
         corpusId: this.corpusId,

@@ -311,6 +311,20 @@ describe('threads', () => {
           referenceKernels.matmulABt(want, 0, a, 0, w, 0, bias, 0, M, N, K, true);
           expectClose(results[1][0], want, 1e-5 * Math.sqrt(K) + 1e-6, 1e-5, `threaded ABt ${M}×${N}×${K}`);
         }
+        // column sums large enough to be split by columns (517: a tail of single columns)
+        for (const [M, N] of [[600, 517], [300, 1024]]) {
+          const a = fill(new Float32Array(M * N));
+          const init = fill(new Float32Array(N));
+          const [s1, s2] = [one, two].map((kk) => {
+            const out = copyIn(kk, init);
+            kk.sumRows(out, 0, copyIn(kk, a), 0, M, N);
+            return out;
+          });
+          expect(bitsEqual(s1, s2), `sumRows ${M}×${N} relaxed=${relaxed}`).toBe(true);
+          const want = Float32Array.from(init);
+          referenceKernels.sumRows(want, 0, a, 0, M, N);
+          expectClose(s2, want, 1e-4, 1e-5, `threaded sumRows ${M}×${N}`);
+        }
       } finally {
         one.dispose();
         two.dispose();
@@ -347,15 +361,16 @@ describe('threads', () => {
 });
 
 describe('a model on the WebAssembly kernels', () => {
-  it('computes bit-identical losses and gradients on 1 and 2 threads', async () => {
+  // B·H and B·T·G are above the thresholds where the cell steps and the bias sums are split too (H = 130: a lane tail)
+  it.each(['lstm', 'gru', 'rnn'] as const)('computes bit-identical losses and gradients on 1 and 2 threads (%s)', async (cell) => {
     const { Model } = await import('../../engine/model.ts');
     const grads: Float32Array[] = [];
     const losses: number[] = [];
     for (const threads of [1, 2]) {
       const k = await createWasmKernels({ threads });
       try {
-        const B = 12, T = 7, V = 23;
-        const model = new Model({ cell: 'lstm', layers: 2, vocabSize: V, embed: 16, hidden: 72, window: T, objective: 'every', dropout: 0 }, k);
+        const B = 36, T = 16, V = 23;
+        const model = new Model({ cell, layers: 2, vocabSize: V, embed: 16, hidden: 130, window: T, objective: 'every', dropout: 0 }, k);
         model.initParams(new Rng(9));
         const r = new Rng(10);
         const inputs = Int32Array.from({ length: B * T }, () => r.int(V));

@@ -25,6 +25,8 @@ const MAXIMUM_PAGES = 32768;
 const HEAP_BASE = 65536;
 /** Products with fewer multiply-adds than this run on one thread: a hand-off costs a few microseconds. */
 const THREAD_MIN_MACS = 1 << 18;
+/** Cell steps with fewer batch-row × hidden elements than this run on one thread. */
+const CELL_THREAD_MIN = 4096;
 /** matmulAB copies w into contiguous panels when at least this many rows read them. */
 const PACK_MIN_ROWS = 8;
 
@@ -52,12 +54,12 @@ interface Exports {
   matmulAtB(out: number, a: number, b: number, M: number, N: number, K: number, acc: number, r0: number, r1: number, c0: number, c1: number): void;
   sumRows(out: number, a: number, M: number, N: number, n0: number, n1: number): void;
   packPanels(dst: number, w: number, N: number, K: number, c0: number, c1: number): void;
-  lstmCellForward(gates: number, gStride: number, hh: number, c: number, h: number, cells: number, out: number, hPrev: number, stride: number, B: number, H: number): void;
-  lstmCellBackward(dGates: number, dGatesStep: number, dh: number, dc: number, gates: number, gStride: number, cells: number, cPrev: number, dout: number, stride: number, B: number, H: number): void;
-  gruCellForward(gates: number, gStride: number, hh: number, h: number, hn: number, out: number, hPrev: number, stride: number, B: number, H: number): void;
-  gruCellBackward(dGatesI: number, dGatesH: number, dGatesStep: number, dh: number, gates: number, gStride: number, hn: number, hPrev: number, dout: number, stride: number, B: number, H: number): void;
-  rnnCellForward(out: number, stride: number, hh: number, h: number, hPrev: number, B: number, H: number): void;
-  rnnCellBackward(dPre: number, dPreStep: number, dh: number, out: number, dout: number, stride: number, B: number, H: number): void;
+  lstmCellForward(gates: number, gStride: number, hh: number, c: number, h: number, cells: number, out: number, hPrev: number, stride: number, H: number, b0: number, b1: number): void;
+  lstmCellBackward(dGates: number, dGatesStep: number, dh: number, dc: number, gates: number, gStride: number, cells: number, cPrev: number, dout: number, stride: number, H: number, b0: number, b1: number): void;
+  gruCellForward(gates: number, gStride: number, hh: number, h: number, hn: number, out: number, hPrev: number, stride: number, H: number, b0: number, b1: number): void;
+  gruCellBackward(dGatesI: number, dGatesH: number, dGatesStep: number, dh: number, gates: number, gStride: number, hn: number, hPrev: number, dout: number, stride: number, H: number, b0: number, b1: number): void;
+  rnnCellForward(out: number, stride: number, hh: number, h: number, hPrev: number, H: number, b0: number, b1: number): void;
+  rnnCellBackward(dPre: number, dPreStep: number, dh: number, out: number, dout: number, stride: number, H: number, b0: number, b1: number): void;
   crossEntropyForward(probs: number, logits: number, targets: number, N: number, V: number): number;
   lastCorrect(): number;
   crossEntropyBackward(dlogits: number, probs: number, targets: number, N: number, V: number): void;
@@ -120,11 +122,32 @@ async function readBuildFile(file: string): Promise<Uint8Array> {
 // 8.. job arguments; 32 + 4c.. output slice of chunk c. Threads take chunks from `next` until none are
 // left, so a descheduled worker (a busy machine) costs nothing: the others take its chunks.
 const GEN = 0, DONE = 1, OP = 2, EXIT = 3, NCHUNK = 4, NEXT = 5, ARGS = 8, SLICES = 32;
-const OP_ABT = 1, OP_AB = 2, OP_ATB = 3;
+const OP_ABT = 1, OP_AB = 2, OP_ATB = 3, OP_SUM_ROWS = 4, OP_LSTM_F = 5, OP_LSTM_B = 6, OP_GRU_F = 7, OP_GRU_B = 8, OP_RNN_F = 9, OP_RNN_B = 10;
 const SPIN = 20000;
 const MAX_CHUNKS = 64;
 /** `next` between jobs: a late worker's take lands past any chunk count. */
 const CLOSED = 1 << 30;
+
+/**
+ * One slice of a job: output rows [r0,r1) × columns [c0,c1) of a product, columns [c0,c1) of a column
+ * sum, or batch rows [r0,r1) of a cell step; `a` holds the job's integer arguments. This thread and the
+ * workers run the same function (the workers' source embeds its text), so it refers to nothing outside
+ * itself: the op numbers are written out (OP_* above).
+ */
+function runSlice(ex: Exports, op: number, a: ArrayLike<number>, r0: number, r1: number, c0: number, c1: number): void {
+  switch (op) {
+    case 1: ex.matmulABt(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], r0, r1, c0, c1); break;
+    case 2: ex.matmulAB(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], r0, r1, c0, c1); break;
+    case 3: ex.matmulAtB(a[0], a[1], a[2], a[4], a[5], a[6], a[7], r0, r1, c0, c1); break;
+    case 4: ex.sumRows(a[0], a[1], a[2], a[3], c0, c1); break;
+    case 5: ex.lstmCellForward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], r0, r1); break;
+    case 6: ex.lstmCellBackward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], r0, r1); break;
+    case 7: ex.gruCellForward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], r0, r1); break;
+    case 8: ex.gruCellBackward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], r0, r1); break;
+    case 9: ex.rnnCellForward(a[0], a[1], a[2], a[3], a[4], a[5], r0, r1); break;
+    case 10: ex.rnnCellBackward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], r0, r1); break;
+  }
+}
 
 // Runs in each worker (CommonJS, evaluated from this string so no loader or bundler is involved).
 const WORKER_SOURCE = `
@@ -132,6 +155,8 @@ const { parentPort, workerData } = require('node:worker_threads');
 const { module, memory, control } = workerData;
 const ex = new WebAssembly.Instance(module, { env: { memory } }).exports;
 const ctl = new Int32Array(control);
+const args = ctl.subarray(${ARGS}, ${SLICES});
+const runSlice = (${runSlice.toString()});
 let gen = Atomics.load(ctl, ${GEN});
 parentPort.postMessage('ready');
 for (;;) {
@@ -146,14 +171,7 @@ for (;;) {
     if (c >= Atomics.load(ctl, ${NCHUNK})) break;
     const s = ${SLICES} + 4 * c;
     const r0 = ctl[s], r1 = ctl[s + 1], c0 = ctl[s + 2], c1 = ctl[s + 3];
-    const a = ${ARGS};
-    if (r1 > r0 && c1 > c0) {
-      switch (ctl[${OP}]) {
-        case ${OP_ABT}: ex.matmulABt(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], r0, r1, c0, c1); break;
-        case ${OP_AB}: ex.matmulAB(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 3], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], r0, r1, c0, c1); break;
-        case ${OP_ATB}: ex.matmulAtB(ctl[a], ctl[a + 1], ctl[a + 2], ctl[a + 4], ctl[a + 5], ctl[a + 6], ctl[a + 7], r0, r1, c0, c1); break;
-      }
-    }
+    if (r1 > r0 && c1 > c0) runSlice(ex, ctl[${OP}], args, r0, r1, c0, c1);
     Atomics.add(ctl, ${DONE}, 1);
     Atomics.notify(ctl, ${DONE});
   }
@@ -313,13 +331,13 @@ class WasmKernelSet {
 
   /**
    * Runs op over output rows [0,R) × columns [0,C) in chunks that every thread takes from a shared
-   * counter: rows when there are enough, else columns at multiples of 8. Any thread may compute any
-   * chunk; each output element is computed the same way whoever does it.
+   * counter: by rows (in multiples of rowAlign) when there are enough, else columns at multiples of 8.
+   * Any thread may compute any chunk; each output element is computed the same way whoever does it.
    */
   private dispatch(op: number, args: number[], R: number, C: number, rowAlign: number): void {
     const T = this.threads;
     const ctl = this.control;
-    const byRows = R >= 4 * T;
+    const byRows = R >= 4 * T || C === 1;
     const units = byRows ? Math.ceil(R / rowAlign) : Math.ceil(C / 8);
     const chunks = Math.max(1, Math.min(MAX_CHUNKS, 4 * T, units));
     for (let i = 0; i < args.length; i++) ctl[ARGS + i] = args[i];
@@ -344,7 +362,7 @@ class WasmKernelSet {
       if (c >= chunks) break;
       const s = SLICES + 4 * c;
       const r0 = ctl[s], r1 = ctl[s + 1], c0 = ctl[s + 2], c1 = ctl[s + 3];
-      if (r1 > r0 && c1 > c0) this.runSlice(op, args, r0, r1, c0, c1);
+      if (r1 > r0 && c1 > c0) runSlice(this.ex, op, args, r0, r1, c0, c1);
       Atomics.add(ctl, DONE, 1);
     }
     let spins = 0;
@@ -356,13 +374,6 @@ class WasmKernelSet {
     Atomics.store(ctl, NEXT, CLOSED);
   }
 
-  private runSlice(op: number, a: number[], r0: number, r1: number, c0: number, c1: number): void {
-    const ex = this.ex;
-    if (op === OP_ABT) ex.matmulABt(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], r0, r1, c0, c1);
-    else if (op === OP_AB) ex.matmulAB(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], r0, r1, c0, c1);
-    else ex.matmulAtB(a[0], a[1], a[2], a[4], a[5], a[6], a[7], r0, r1, c0, c1);
-  }
-
   /** One product over output rows [0,R) × columns [0,C): on this thread when small (no argument array), else split. */
   private run(op: number, o: number, x: number, y: number, z: number, M: number, N: number, K: number, acc: number,
     R: number, C: number, rowAlign: number, macs: number): void {
@@ -370,6 +381,12 @@ class WasmKernelSet {
     else if (op === OP_ABT) this.ex.matmulABt(o, x, y, z, M, N, K, acc, 0, R, 0, C);
     else if (op === OP_AB) this.ex.matmulAB(o, x, y, z, M, N, K, acc, 0, R, 0, C);
     else this.ex.matmulAtB(o, x, y, M, N, K, acc, 0, R, 0, C);
+  }
+
+  /** One cell step over batch rows [0,B): split by rows when the batch gives every thread enough work. */
+  private runCell(op: number, args: number[], B: number, H: number): void {
+    if (this.threads > 1 && B >= 2 * this.threads && B * H >= CELL_THREAD_MIN) this.dispatch(op, args, B, 1, 1);
+    else runSlice(this.ex, op, args, 0, B, 0, 1);
   }
 
   // ---- Kernels
@@ -414,11 +431,13 @@ class WasmKernelSet {
   sumRows(out: Float32Array, outOff: number, a: Float32Array, aOff: number, M: number, N: number): void {
     const pa = this.ptr(a, aOff, M * N, true, false);
     const po = this.ptr(out, outOff, N, true, true);
-    this.ex.sumRows(po, pa, M, N, 0, N);
+    // columns are independent sums over the rows in order: any split of them gives the same result
+    if (this.threads > 1 && M * N >= THREAD_MIN_MACS && N >= 16 * this.threads) this.dispatch(OP_SUM_ROWS, [po, pa, M, N], 1, N, 1);
+    else this.ex.sumRows(po, pa, M, N, 0, N);
     this.finish();
   }
 
-  // ---- FusedKernels (one thread: element-wise work is small next to the products)
+  // ---- FusedKernels (split over batch rows when the batch is large enough)
 
   /** Extent in elements of B rows of `width` values spaced `stride` apart. */
   private static rows(B: number, stride: number, width: number): number {
@@ -437,7 +456,7 @@ class WasmKernelSet {
     const pcells = this.ptr(cells, cellsOff, ext, true, true);
     const pout = this.ptr(out, outOff, ext, true, true);
     const php = hPrev === null ? 0 : this.ptr(hPrev, hPrevOff, ext, true, true);
-    this.ex.lstmCellForward(pg, gatesStride, phh, pc, ph, pcells, pout, php, stride, B, H);
+    this.runCell(OP_LSTM_F, [pg, gatesStride, phh, pc, ph, pcells, pout, php, stride, H], B, H);
     this.finish();
   }
 
@@ -456,7 +475,7 @@ class WasmKernelSet {
     const pcells = this.ptr(cells, cellsOff, ext, true, false);
     const pcp = cPrev === null ? 0 : this.ptr(cPrev, cPrevOff, ext, true, false);
     const pdout = this.ptr(dout, doutOff, ext, true, false);
-    this.ex.lstmCellBackward(pdg, pdgs, pdh, pdc, pg, gatesStride, pcells, pcp, pdout, stride, B, H);
+    this.runCell(OP_LSTM_B, [pdg, pdgs, pdh, pdc, pg, gatesStride, pcells, pcp, pdout, stride, H], B, H);
     this.finish();
   }
 
@@ -471,7 +490,7 @@ class WasmKernelSet {
     const phn = this.ptr(hn, hnOff, ext, true, true);
     const pout = this.ptr(out, outOff, ext, true, true);
     const php = hPrev === null ? 0 : this.ptr(hPrev, hPrevOff, ext, true, true);
-    this.ex.gruCellForward(pg, gatesStride, phh, ph, phn, pout, php, stride, B, H);
+    this.runCell(OP_GRU_F, [pg, gatesStride, phh, ph, phn, pout, php, stride, H], B, H);
     this.finish();
   }
 
@@ -490,7 +509,7 @@ class WasmKernelSet {
     const phn = this.ptr(hn, hnOff, ext, true, false);
     const php = this.ptr(hPrev, hPrevOff, ext, true, false);
     const pdout = this.ptr(dout, doutOff, ext, true, false);
-    this.ex.gruCellBackward(pdi, pdh2, pdgs, pdh, pg, gatesStride, phn, php, pdout, stride, B, H);
+    this.runCell(OP_GRU_B, [pdi, pdh2, pdgs, pdh, pg, gatesStride, phn, php, pdout, stride, H], B, H);
     this.finish();
   }
 
@@ -501,7 +520,7 @@ class WasmKernelSet {
     const phh = this.ptr(hh, hhOff, B * H, true, false);
     const ph = this.ptr(h, hOff, B * H, true, true);
     const php = hPrev === null ? 0 : this.ptr(hPrev, hPrevOff, ext, true, true);
-    this.ex.rnnCellForward(pout, stride, phh, ph, php, B, H);
+    this.runCell(OP_RNN_F, [pout, stride, phh, ph, php, H], B, H);
     this.finish();
   }
 
@@ -514,7 +533,7 @@ class WasmKernelSet {
     const pdh = this.ptr(dh, dhOff, B * H, true, false);
     const pout = this.ptr(out, outOff, ext, true, false);
     const pdout = this.ptr(dout, doutOff, ext, true, false);
-    this.ex.rnnCellBackward(pd, pds, pdh, pout, pdout, stride, B, H);
+    this.runCell(OP_RNN_B, [pd, pds, pdh, pout, pdout, stride, H], B, H);
     this.finish();
   }
 

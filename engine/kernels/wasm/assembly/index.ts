@@ -548,10 +548,10 @@ export function sumRows(out: usize, a: usize, M: i32, N: i32, n0: i32, n1: i32):
 
 export function lstmCellForward(
   gates: usize, gStride: i32, hh: usize, c: usize, h: usize,
-  cells: usize, out: usize, hPrev: usize, sStride: i32, B: i32, H: i32,
+  cells: usize, out: usize, hPrev: usize, sStride: i32, H: i32, b0: i32, b1: i32,
 ): void {
   const H4 = H & ~3;
-  for (let b = 0; b < B; b++) {
+  for (let b = b0; b < b1; b++) {
     const gr = gates + <usize>b * (<usize>gStride << 2);
     const hhr = hh + <usize>b * (<usize>(4 * H) << 2);
     const cr = c + <usize>b * (<usize>H << 2);
@@ -595,10 +595,10 @@ export function lstmCellForward(
 
 export function lstmCellBackward(
   dGates: usize, dGatesStep: usize, dh: usize, dc: usize,
-  gates: usize, gStride: i32, cells: usize, cPrev: usize, dout: usize, sStride: i32, B: i32, H: i32,
+  gates: usize, gStride: i32, cells: usize, cPrev: usize, dout: usize, sStride: i32, H: i32, b0: i32, b1: i32,
 ): void {
   const H4 = H & ~3;
-  for (let b = 0; b < B; b++) {
+  for (let b = b0; b < b1; b++) {
     const gOffB = <usize>b * (<usize>gStride << 2);
     const sr = <usize>b * (<usize>sStride << 2);
     const dgsr = dGatesStep == 0 ? <usize>0 : dGatesStep + <usize>b * (<usize>(4 * H) << 2);
@@ -636,10 +636,10 @@ export function lstmCellBackward(
 
 export function gruCellForward(
   gates: usize, gStride: i32, hh: usize, h: usize,
-  hn: usize, out: usize, hPrev: usize, sStride: i32, B: i32, H: i32,
+  hn: usize, out: usize, hPrev: usize, sStride: i32, H: i32, b0: i32, b1: i32,
 ): void {
   const H4 = H & ~3;
-  for (let b = 0; b < B; b++) {
+  for (let b = b0; b < b1; b++) {
     const gr = gates + <usize>b * (<usize>gStride << 2);
     const hhr = hh + <usize>b * (<usize>(3 * H) << 2);
     const hr = h + <usize>b * (<usize>H << 2);
@@ -682,10 +682,10 @@ export function gruCellForward(
 
 export function gruCellBackward(
   dGatesI: usize, dGatesH: usize, dGatesStep: usize, dh: usize,
-  gates: usize, gStride: i32, hn: usize, hPrev: usize, dout: usize, sStride: i32, B: i32, H: i32,
+  gates: usize, gStride: i32, hn: usize, hPrev: usize, dout: usize, sStride: i32, H: i32, b0: i32, b1: i32,
 ): void {
   const H4 = H & ~3;
-  for (let b = 0; b < B; b++) {
+  for (let b = b0; b < b1; b++) {
     const gOffB = <usize>b * (<usize>gStride << 2);
     const sr = <usize>b * (<usize>sStride << 2);
     const dgsr = dGatesStep == 0 ? <usize>0 : dGatesStep + <usize>b * (<usize>(3 * H) << 2);
@@ -698,9 +698,9 @@ export function gruCellBackward(
 
 // ---------------------------------------------------------------- RNN cell: h' = tanh(pre + hh)
 
-export function rnnCellForward(out: usize, sStride: i32, hh: usize, h: usize, hPrev: usize, B: i32, H: i32): void {
+export function rnnCellForward(out: usize, sStride: i32, hh: usize, h: usize, hPrev: usize, H: i32, b0: i32, b1: i32): void {
   const H4 = H & ~3;
-  for (let b = 0; b < B; b++) {
+  for (let b = b0; b < b1; b++) {
     const outr = out + <usize>b * (<usize>sStride << 2);
     const hpr = hPrev == 0 ? <usize>0 : hPrev + <usize>b * (<usize>sStride << 2);
     const hr = h + <usize>b * (<usize>H << 2);
@@ -719,10 +719,10 @@ export function rnnCellForward(out: usize, sStride: i32, hh: usize, h: usize, hP
   }
 }
 
-export function rnnCellBackward(dPre: usize, dPreStep: usize, dh: usize, out: usize, dout: usize, sStride: i32, B: i32, H: i32): void {
+export function rnnCellBackward(dPre: usize, dPreStep: usize, dh: usize, out: usize, dout: usize, sStride: i32, H: i32, b0: i32, b1: i32): void {
   const one = f32x4.splat(1);
   const H4 = H & ~3;
-  for (let b = 0; b < B; b++) {
+  for (let b = b0; b < b1; b++) {
     const sr = <usize>b * (<usize>sStride << 2);
     const dhr = dh + <usize>b * (<usize>H << 2);
     const dpsr = dPreStep == 0 ? <usize>0 : dPreStep + <usize>b * (<usize>H << 2);

@@ -31,6 +31,8 @@ export interface Kernels {
   /**
    * out(M,K) (=|+=) a(M,N) · w(N,K).
    * The input gradient of a linear layer: dX = dY W.
+   * sameW: w is the same matrix, unchanged, as in the previous matmulAB call (a recurrent backward's
+   * steps), so an implementation may reuse what it prepared from it then. Never changes the result.
    */
   matmulAB(
     out: Float32Array, outOff: number,
@@ -38,6 +40,7 @@ export interface Kernels {
     w: Float32Array, wOff: number,
     M: number, N: number, K: number,
     accumulate: boolean,
+    sameW?: boolean,
   ): void;
 
   /**

@@ -57,7 +57,7 @@ export function gruBackward(
     // leaves the direct path h → h' in dh; the gated paths are added by the product below
     kernels.gruCellBackward(dGatesI, t * G, dGatesH, t * G, T * G, dGatesStep, 0, dh, 0, gates, t * G, hn, t * H,
       hPrev, t * H, dout, t * H, T * H, B, H);
-    if (t > 0) kernels.matmulAB(dh, 0, dGatesStep, 0, params, p.wHh, B, G, H, true);
+    if (t > 0) kernels.matmulAB(dh, 0, dGatesStep, 0, params, p.wHh, B, G, H, true, t < T - 1);
   }
   recurrentParamsBackward(dx, grads, p, dGatesI, dGatesH, x, hPrev, params, B, T, I, H, G, kernels);
 }

@@ -60,7 +60,7 @@ export function lstmBackward(
     kernels.lstmCellBackward(dGates, t * G, T * G, dGatesStep, 0, dh, 0, dc, 0, gates, t * G, cells, t * H,
       t > 0 ? cells : null, (t - 1) * H, dout, t * H, T * H, B, H);
     // dh_{t-1} = dGates_t · W_hh (not needed before the first step: the initial state is a constant)
-    if (t > 0) kernels.matmulAB(dh, 0, dGatesStep, 0, params, p.wHh, B, G, H, false);
+    if (t > 0) kernels.matmulAB(dh, 0, dGatesStep, 0, params, p.wHh, B, G, H, false, t < T - 1);
   }
   recurrentParamsBackward(dx, grads, p, dGates, dGates, x, hPrev, params, B, T, I, H, G, kernels);
 }

@@ -45,7 +45,7 @@ export function rnnBackward(
   dh.fill(0, 0, B * H);
   for (let t = T - 1; t >= 0; t--) {
     kernels.rnnCellBackward(dPre, t * H, dPreStep, 0, dh, 0, out, t * H, dout, t * H, T * H, B, H);
-    if (t > 0) kernels.matmulAB(dh, 0, dPreStep, 0, params, p.wHh, B, H, H, false);
+    if (t > 0) kernels.matmulAB(dh, 0, dPreStep, 0, params, p.wHh, B, H, H, false, t < T - 1);
   }
   recurrentParamsBackward(dx, grads, p, dPre, dPre, x, hPrev, params, B, T, I, H, H, kernels);
 }

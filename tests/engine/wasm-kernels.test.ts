@@ -115,6 +115,24 @@ describe.each(['wasm-simd', 'wasm-relaxed-simd'])('%s kernels', (name) => {
         expectClose(out, want, 1e-5 * Math.sqrt(N) + 1e-6, 1e-5, `matmulAB ${M}×${N}×${K}`);
       });
 
+      it(`matmulAB ${M}×${N}×${K} sameW reuses w's panels only while they are w's (accumulate=${accumulate})`, () => {
+        if (skip) return;
+        const a = randomIn(k, M * N), a2 = randomIn(k, M * N), w = randomIn(k, N * K);
+        const check = (aa: Float32Array, sameW: boolean, what: string) => {
+          const out = randomIn(k, M * K);
+          const want = Float32Array.from(out);
+          referenceKernels.matmulAB(want, 0, aa, 0, w, 0, M, N, K, accumulate);
+          k!.matmulAB(out, 0, aa, 0, w, 0, M, N, K, accumulate, sameW);
+          expectClose(out, want, 1e-5 * Math.sqrt(N) + 1e-6, 1e-5, `matmulAB sameW ${what} ${M}×${N}×${K}`);
+        };
+        check(a, false, 'first');
+        check(a2, true, 'second step');
+        // another product packs its own panels in between: sameW must not pick those up
+        const b = randomIn(k, 64 * Math.max(K, 8));
+        k!.matmulAtB(k!.alloc(N * Math.max(K, 8)), 0, randomIn(k, 64 * N), 0, b, 0, 64, N, Math.max(K, 8), false);
+        check(a, true, 'after matmulAtB');
+      });
+
       it(`matmulAtB ${M}×${N}×${K} accumulate=${accumulate}, offsets`, () => {
         if (skip) return;
         const off = 1;

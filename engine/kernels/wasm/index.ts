@@ -27,7 +27,7 @@ const HEAP_BASE = 65536;
 const THREAD_MIN_MACS = 1 << 18;
 /** Cell steps with fewer batch-row × hidden elements than this run on one thread. */
 const CELL_THREAD_MIN = 4096;
-/** matmulAB copies w into contiguous panels when at least this many rows read them. */
+/** matmulAB (matmulAtB) copies w (b) into contiguous column panels when at least this many output rows read them. */
 const PACK_MIN_ROWS = 8;
 
 export const WASM_FILES = { simd: 'kernels-simd.wasm', relaxed: 'kernels-relaxed.wasm' } as const;
@@ -51,7 +51,7 @@ export type WasmKernels = Kernels & Required<FusedKernels> & {
 interface Exports {
   matmulABt(out: number, a: number, w: number, bias: number, M: number, N: number, K: number, acc: number, r0: number, r1: number, c0: number, c1: number): void;
   matmulAB(out: number, a: number, w: number, packed: number, M: number, N: number, K: number, acc: number, r0: number, r1: number, c0: number, c1: number): void;
-  matmulAtB(out: number, a: number, b: number, M: number, N: number, K: number, acc: number, r0: number, r1: number, c0: number, c1: number): void;
+  matmulAtB(out: number, a: number, b: number, scratch: number, packed: number, M: number, N: number, K: number, acc: number, r0: number, r1: number, c0: number, c1: number): void;
   sumRows(out: number, a: number, M: number, N: number, n0: number, n1: number): void;
   packPanels(dst: number, w: number, N: number, K: number, c0: number, c1: number): void;
   lstmCellForward(gates: number, gStride: number, hh: number, c: number, h: number, cells: number, out: number, hPrev: number, stride: number, H: number, b0: number, b1: number): void;
@@ -63,6 +63,7 @@ interface Exports {
   crossEntropyForward(probs: number, logits: number, targets: number, N: number, V: number): number;
   lastCorrect(): number;
   crossEntropyBackward(dlogits: number, probs: number, targets: number, N: number, V: number): void;
+  readonly ATB_SCRATCH_BYTES: WebAssembly.Global;
   adamStep(params: number, grads: number, m: number, v: number, n: number, lr: number, b1: number, b2: number, eps: number, wd: number, step: number): void;
 }
 
@@ -122,7 +123,7 @@ async function readBuildFile(file: string): Promise<Uint8Array> {
 // 8.. job arguments; 32 + 4c.. output slice of chunk c. Threads take chunks from `next` until none are
 // left, so a descheduled worker (a busy machine) costs nothing: the others take its chunks.
 const GEN = 0, DONE = 1, OP = 2, EXIT = 3, NCHUNK = 4, NEXT = 5, ARGS = 8, SLICES = 32;
-const OP_ABT = 1, OP_AB = 2, OP_ATB = 3, OP_SUM_ROWS = 4, OP_LSTM_F = 5, OP_LSTM_B = 6, OP_GRU_F = 7, OP_GRU_B = 8, OP_RNN_F = 9, OP_RNN_B = 10;
+const OP_ABT = 1, OP_AB = 2, OP_ATB = 3, OP_PACK = 11, OP_SUM_ROWS = 4, OP_LSTM_F = 5, OP_LSTM_B = 6, OP_GRU_F = 7, OP_GRU_B = 8, OP_RNN_F = 9, OP_RNN_B = 10;
 const SPIN = 20000;
 const MAX_CHUNKS = 64;
 /** `next` between jobs: a late worker's take lands past any chunk count. */
@@ -130,15 +131,17 @@ const CLOSED = 1 << 30;
 
 /**
  * One slice of a job: output rows [r0,r1) × columns [c0,c1) of a product, columns [c0,c1) of a column
- * sum, or batch rows [r0,r1) of a cell step; `a` holds the job's integer arguments. This thread and the
+ * sum, or batch rows [r0,r1) of a cell step; `a` holds the job's integer arguments, `chunk` the
+ * slice's number (matmulAtB packs into scratch of its own: a[3] + chunk · a[8]). This thread and the
  * workers run the same function (the workers' source embeds its text), so it refers to nothing outside
  * itself: the op numbers are written out (OP_* above).
  */
-function runSlice(ex: Exports, op: number, a: ArrayLike<number>, r0: number, r1: number, c0: number, c1: number): void {
+function runSlice(ex: Exports, op: number, a: ArrayLike<number>, chunk: number, r0: number, r1: number, c0: number, c1: number): void {
   switch (op) {
     case 1: ex.matmulABt(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], r0, r1, c0, c1); break;
     case 2: ex.matmulAB(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], r0, r1, c0, c1); break;
-    case 3: ex.matmulAtB(a[0], a[1], a[2], a[4], a[5], a[6], a[7], r0, r1, c0, c1); break;
+    case 3: ex.matmulAtB(a[0], a[1], a[2], a[3] + chunk * a[8], a[9], a[4], a[5], a[6], a[7], r0, r1, c0, c1); break;
+    case 11: ex.packPanels(a[0], a[1], a[2], a[3], c0, c1); break;
     case 4: ex.sumRows(a[0], a[1], a[2], a[3], c0, c1); break;
     case 5: ex.lstmCellForward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], r0, r1); break;
     case 6: ex.lstmCellBackward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], r0, r1); break;
@@ -171,7 +174,7 @@ for (;;) {
     if (c >= Atomics.load(ctl, ${NCHUNK})) break;
     const s = ${SLICES} + 4 * c;
     const r0 = ctl[s], r1 = ctl[s + 1], c0 = ctl[s + 2], c1 = ctl[s + 3];
-    if (r1 > r0 && c1 > c0) runSlice(ex, ctl[${OP}], args, r0, r1, c0, c1);
+    if (r1 > r0 && c1 > c0) runSlice(ex, ctl[${OP}], args, c, r0, r1, c0, c1);
     Atomics.add(ctl, ${DONE}, 1);
     Atomics.notify(ctl, ${DONE});
   }
@@ -196,6 +199,12 @@ class WasmKernelSet {
   private readonly owned = new WeakSet<Float32Array>();
   private lastBuffer: ArrayBufferLike;
   private packBase = 0;
+  private atbScratchBase = 0;
+  /** Which w (address, N, K) the pack scratch holds panels of, for matmulAB's sameW; -1: none. */
+  private packedW = -1;
+  private packedN = 0;
+  private packedK = 0;
+  private readonly atbScratchBytes: number;
   private packSize = 0;
   private top = HEAP_BASE;
   private readonly control: Int32Array;
@@ -211,6 +220,7 @@ class WasmKernelSet {
     this.memory = memory;
     this.ex = ex;
     this.threads = threads;
+    this.atbScratchBytes = ex.ATB_SCRATCH_BYTES.value;
     this.buffers.add(memory.buffer);
     this.lastBuffer = memory.buffer;
     this.control = new Int32Array(new SharedArrayBuffer(4 * (SLICES + 4 * MAX_CHUNKS)));
@@ -277,6 +287,12 @@ class WasmKernelSet {
     if (this.owned.has(a as Float32Array)) return true;
     const buffer = a.buffer;
     return buffer === this.lastBuffer || this.buffers.has(buffer);
+  }
+
+  /** matmulAtB's packing scratch: one area per chunk, so the threads never share one. */
+  private atbScratch(): number {
+    if (this.atbScratchBase === 0) this.atbScratchBase = this.reserve(MAX_CHUNKS * this.atbScratchBytes);
+    return this.atbScratchBase;
   }
 
   /** A scratch area of at least `floats` floats for packed panels, reused across calls. */
@@ -362,7 +378,7 @@ class WasmKernelSet {
       if (c >= chunks) break;
       const s = SLICES + 4 * c;
       const r0 = ctl[s], r1 = ctl[s + 1], c0 = ctl[s + 2], c1 = ctl[s + 3];
-      if (r1 > r0 && c1 > c0) runSlice(this.ex, op, args, r0, r1, c0, c1);
+      if (r1 > r0 && c1 > c0) runSlice(this.ex, op, args, c, r0, r1, c0, c1);
       Atomics.add(ctl, DONE, 1);
     }
     let spins = 0;
@@ -374,19 +390,25 @@ class WasmKernelSet {
     Atomics.store(ctl, NEXT, CLOSED);
   }
 
-  /** One product over output rows [0,R) × columns [0,C): on this thread when small (no argument array), else split. */
-  private run(op: number, o: number, x: number, y: number, z: number, M: number, N: number, K: number, acc: number,
-    R: number, C: number, rowAlign: number, macs: number): void {
-    if (this.threads > 1 && macs >= THREAD_MIN_MACS) this.dispatch(op, [o, x, y, z, M, N, K, acc], R, C, rowAlign);
-    else if (op === OP_ABT) this.ex.matmulABt(o, x, y, z, M, N, K, acc, 0, R, 0, C);
-    else if (op === OP_AB) this.ex.matmulAB(o, x, y, z, M, N, K, acc, 0, R, 0, C);
-    else this.ex.matmulAtB(o, x, y, M, N, K, acc, 0, R, 0, C);
+  /** One product over output rows [0,R) × columns [0,C): on this thread when small, else split. */
+  private run(op: number, args: number[], R: number, C: number, rowAlign: number, macs: number): void {
+    if (this.threads > 1 && macs >= THREAD_MIN_MACS) this.dispatch(op, args, R, C, rowAlign);
+    else runSlice(this.ex, op, args, 0, 0, R, 0, C);
+  }
+
+  /** Copies m's 8-column blocks (rows × cols) into contiguous panels in the pack scratch; returns its address. */
+  private packColumns(m: number, rows: number, cols: number): number {
+    const packed = this.packScratch(rows * (cols & ~7));
+    const args = [packed, m, rows, cols];
+    if (this.threads > 1 && rows * cols >= THREAD_MIN_MACS / 8 && cols >= 16 * this.threads) this.dispatch(OP_PACK, args, 1, cols, 1);
+    else runSlice(this.ex, OP_PACK, args, 0, 0, 1, 0, cols);
+    return packed;
   }
 
   /** One cell step over batch rows [0,B): split by rows when the batch gives every thread enough work. */
   private runCell(op: number, args: number[], B: number, H: number): void {
     if (this.threads > 1 && B >= 2 * this.threads && B * H >= CELL_THREAD_MIN) this.dispatch(op, args, B, 1, 1);
-    else runSlice(this.ex, op, args, 0, B, 0, 1);
+    else runSlice(this.ex, op, args, 0, 0, B, 0, 1);
   }
 
   // ---- Kernels
@@ -398,12 +420,12 @@ class WasmKernelSet {
     const pw = this.ptr(w, wOff, N * K, true, false);
     const pb = bias === null ? 0 : this.ptr(bias, biasOff, N, true, false);
     const po = this.ptr(out, outOff, M * N, accumulate, true);
-    this.run(OP_ABT, po, pa, pw, pb, M, N, K, accumulate ? 1 : 0, M, N, 2, M * N * K);
+    this.run(OP_ABT, [po, pa, pw, pb, M, N, K, accumulate ? 1 : 0], M, N, 2, M * N * K);
     this.finish();
   }
 
   matmulAB(out: Float32Array, outOff: number, a: Float32Array, aOff: number, w: Float32Array, wOff: number,
-    M: number, N: number, K: number, accumulate: boolean): void {
+    M: number, N: number, K: number, accumulate: boolean, sameW = false): void {
     if (M <= 0 || K <= 0) return;
     const pa = this.ptr(a, aOff, M * N, true, false);
     const pw = this.ptr(w, wOff, N * K, true, false);
@@ -411,10 +433,12 @@ class WasmKernelSet {
     // pack w's 8-column panels once when enough rows reuse them
     let packed = 0;
     if (M >= PACK_MIN_ROWS && K >= 8) {
-      packed = this.packScratch(N * (K & ~7));
-      this.ex.packPanels(packed, pw, N, K, 0, K);
+      // a recurrent backward multiplies by the same W_hh at every step: its panels are packed once
+      const reuse = sameW && this.packedW === pw && this.packedN === N && this.packedK === K;
+      packed = reuse ? this.packScratch(N * (K & ~7)) : this.packColumns(pw, N, K);
+      this.packedW = pw; this.packedN = N; this.packedK = K;
     }
-    this.run(OP_AB, po, pa, pw, packed, M, N, K, accumulate ? 1 : 0, M, K, 4, M * N * K);
+    this.run(OP_AB, [po, pa, pw, packed, M, N, K, accumulate ? 1 : 0], M, K, 4, M * N * K);
     this.finish();
   }
 
@@ -424,7 +448,10 @@ class WasmKernelSet {
     const pa = this.ptr(a, aOff, M * N, true, false);
     const pb = this.ptr(b, bOff, M * K, true, false);
     const po = this.ptr(out, outOff, N * K, accumulate, true);
-    this.run(OP_ATB, po, pa, pb, 0, M, N, K, accumulate ? 1 : 0, N, K, 4, M * N * K);
+    // b's column panels, when enough output rows reuse them
+    const packed = N >= PACK_MIN_ROWS && K >= 8 && M >= 16 ? this.packColumns(pb, M, K) : 0;
+    if (packed !== 0) this.packedW = -1; // the pack scratch no longer holds matmulAB's panels
+    this.run(OP_ATB, [po, pa, pb, this.atbScratch(), M, N, K, accumulate ? 1 : 0, this.atbScratchBytes, packed], N, K, 4, M * N * K);
     this.finish();
   }
 

@@ -10,7 +10,7 @@
 //
 //   matmulABt: out(M,N) (=|+=) a(M,K)·w(N,K)ᵀ (+ bias)  dot-product tiles of 2 rows × 4 columns
 //   matmulAB:  out(M,K) (=|+=) a(M,N)·w(N,K)            broadcast tiles of 4 rows × 8 columns
-//   matmulAtB: out(N,K) (=|+=) a(M,N)ᵀ·b(M,K)           broadcast tiles of 4 rows × 8 columns
+//   matmulAtB: out(N,K) (=|+=) a(M,N)ᵀ·b(M,K)           broadcast tiles of 4 rows × 8 columns, aᵀ packed
 //   sumRows:   out(N) += Σ_m a(m,:)
 
 @inline function madd(a: v128, b: v128, c: v128): v128 {
@@ -408,23 +408,61 @@ export function matmulAB(
   if (k8 < k1) broadcastTiles(out, rowO, a, rowA, 4, w, rowO, m0, m1, k8, k1, 0, N);
 }
 
-const CHUNK: i32 = 64;
+/** matmulAtB's blocks: KC values of the reduction (m) × MC output rows; packed aᵀ of one block is MC·KC floats (64 KiB). */
+const KC: i32 = 256;
+const MC: i32 = 64;
+/** Bytes of scratch one slice of matmulAtB needs (the JavaScript side reserves this much per chunk). */
+export const ATB_SCRATCH_BYTES: i32 = MC * KC * 4;
 
-/** out(N,K) (=|+=) a(M,N)ᵀ·b(M,K), output rows [n0,n1) × columns [k0,k1); the sum over m runs in order. */
+/**
+ * out(N,K) (=|+=) a(M,N)ᵀ·b(M,K), output rows [n0,n1) × columns [k0,k1); the sum over m runs in order.
+ * Read in place, both operands defeat the cache: a tile walks a's and b's rows (N and K floats apart:
+ * 4 KiB strides land in one L1 set, 1 KiB strides in four). So b's 8-column blocks come packed
+ * (`packed` ≠ 0: packPanels(packed, b, M, K, ·), panel p at packed + p·M·32 bytes), and for each block
+ * of KC values of m × MC output rows, aᵀ is packed into `scratch` as groups of 4 rows side by side;
+ * then each column panel (in L1) serves every group of the block. Blocking and packing never change
+ * results: each element still sums over m in order, with the same operations.
+ */
 export function matmulAtB(
-  out: usize, a: usize, b: usize,
+  out: usize, a: usize, b: usize, scratch: usize, packed: usize,
   M: i32, N: i32, K: i32, accumulate: i32,
   n0: i32, n1: i32, k0: i32, k1: i32,
 ): void {
   const rowO = <usize>K << 2;
+  const rowA = <usize>N << 2;
+  const panelBytes = <usize>M << 5;
+  const k8 = packed != 0 ? k0 + ((k1 - k0) & ~7) : k0;
   if (!accumulate) zeroBlock(out, rowO, n0, n1, k0, k1);
-  // chunks of m keep a's and b's rows of the chunk in cache across the tiles. Long rows of a (N ≥ 512:
-  // 2 KiB apart or more) fall into few L1 sets, so a chunk of 64 of them thrashes: 8 rows measured
-  // 1.3× faster there (chunking never changes results: each element still sums over m in order)
-  const chunk = N >= 512 ? 8 : CHUNK;
-  for (let s0 = 0; s0 < M; s0 += chunk) {
-    const s1 = min(M, s0 + chunk);
-    broadcastTiles(out, rowO, a, 4, <usize>N << 2, b, rowO, n0, n1, k0, k1, s0, s1);
+  for (let s0 = 0; s0 < M; s0 += KC) {
+    const s1 = min(M, s0 + KC);
+    const kc = s1 - s0;
+    const bBlock = b + <usize>s0 * rowO;
+    const groupBytes = <usize>kc << 4;
+    for (let rb = n0; rb < n1; rb += MC) {
+      const re = min(n1, rb + MC);
+      const r4 = rb + ((re - rb) & ~3);
+      // aᵀ of rows [rb, r4): group g holds x(q, s) at scratch + g·groupBytes + 4q + 16s
+      for (let r = rb; r < r4; r += 4) {
+        let src = a + <usize>s0 * rowA + (<usize>r << 2);
+        let dst = scratch + <usize>((r - rb) >> 2) * groupBytes;
+        for (let s = 0; s < kc; s++) {
+          v128.store(dst, v128.load(src));
+          dst += 16;
+          src += rowA;
+        }
+      }
+      for (let c = k0; c < k8; c += 8) {
+        const panel = packed + <usize>(c >> 3) * panelBytes + (<usize>s0 << 5);
+        const oc = out + (<usize>c << 2);
+        for (let r = rb; r < r4; r += 4) {
+          broadcastTiles(oc + <usize>r * rowO, rowO, scratch + <usize>((r - rb) >> 2) * groupBytes, 4, 16, panel, 32, 0, 4, 0, 8, 0, kc);
+        }
+      }
+      for (let r = rb; r < r4; r += 4) {
+        if (k8 < k1) broadcastTiles(out + <usize>r * rowO, rowO, scratch + <usize>((r - rb) >> 2) * groupBytes, 4, 16, bBlock, rowO, 0, 4, k8, k1, 0, kc);
+      }
+      if (r4 < re) broadcastTiles(out, rowO, a + <usize>s0 * rowA, 4, rowA, bBlock, rowO, r4, re, k0, k1, 0, kc);
+    }
   }
 }
 

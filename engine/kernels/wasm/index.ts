@@ -1,11 +1,11 @@
 /**
  * The WebAssembly kernels (paths 'wasm-simd' and 'wasm-relaxed-simd'): loads build/kernels-*.wasm,
  * owns one shared WebAssembly.Memory that every buffer of a model lives in (`alloc`), and runs the
- * matrix products on `threads` threads (this one plus worker_threads instantiating the same module on
- * the same memory).
+ * matrix products, panel packing, bias sums and cell steps on `threads` threads (this one plus
+ * worker_threads instantiating the same module on the same memory).
  *
- * Threads split the OUTPUT of a product (rows, or columns at multiples of 8), never a reduction, so
- * results are bit-identical whatever the thread count. They synchronise through Atomics on a small
+ * Threads split the OUTPUT of an operation (rows, columns at multiples of 8, or batch rows of a cell
+ * step), never a reduction, so results are bit-identical whatever the thread count. They synchronise through Atomics on a small
  * shared Int32Array: the caller publishes a job and bumps a generation counter, each worker runs its
  * slice and counts itself done. Workers spin briefly before sleeping, so back-to-back products (one per
  * time step) do not pay a futex wake each.
@@ -123,7 +123,7 @@ async function readBuildFile(file: string): Promise<Uint8Array> {
 // 8.. job arguments; 32 + 4c.. output slice of chunk c. Threads take chunks from `next` until none are
 // left, so a descheduled worker (a busy machine) costs nothing: the others take its chunks.
 const GEN = 0, DONE = 1, OP = 2, EXIT = 3, NCHUNK = 4, NEXT = 5, ARGS = 8, SLICES = 32;
-const OP_ABT = 1, OP_AB = 2, OP_ATB = 3, OP_PACK = 11, OP_SUM_ROWS = 4, OP_LSTM_F = 5, OP_LSTM_B = 6, OP_GRU_F = 7, OP_GRU_B = 8, OP_RNN_F = 9, OP_RNN_B = 10;
+const OP_ABT = 1, OP_AB = 2, OP_ATB = 3, OP_SUM_ROWS = 4, OP_LSTM_F = 5, OP_LSTM_B = 6, OP_GRU_F = 7, OP_GRU_B = 8, OP_RNN_F = 9, OP_RNN_B = 10, OP_PACK = 11;
 const SPIN = 20000;
 const MAX_CHUNKS = 64;
 /** `next` between jobs: a late worker's take lands past any chunk count. */
@@ -141,7 +141,6 @@ function runSlice(ex: Exports, op: number, a: ArrayLike<number>, chunk: number, 
     case 1: ex.matmulABt(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], r0, r1, c0, c1); break;
     case 2: ex.matmulAB(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], r0, r1, c0, c1); break;
     case 3: ex.matmulAtB(a[0], a[1], a[2], a[3] + chunk * a[8], a[9], a[4], a[5], a[6], a[7], r0, r1, c0, c1); break;
-    case 11: ex.packPanels(a[0], a[1], a[2], a[3], c0, c1); break;
     case 4: ex.sumRows(a[0], a[1], a[2], a[3], c0, c1); break;
     case 5: ex.lstmCellForward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], r0, r1); break;
     case 6: ex.lstmCellBackward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], r0, r1); break;
@@ -149,6 +148,7 @@ function runSlice(ex: Exports, op: number, a: ArrayLike<number>, chunk: number, 
     case 8: ex.gruCellBackward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], r0, r1); break;
     case 9: ex.rnnCellForward(a[0], a[1], a[2], a[3], a[4], a[5], r0, r1); break;
     case 10: ex.rnnCellBackward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], r0, r1); break;
+    case 11: ex.packPanels(a[0], a[1], a[2], a[3], c0, c1); break;
   }
 }
 
@@ -199,13 +199,13 @@ class WasmKernelSet {
   private readonly owned = new WeakSet<Float32Array>();
   private lastBuffer: ArrayBufferLike;
   private packBase = 0;
-  private atbScratchBase = 0;
+  private packSize = 0;
   /** Which w (address, N, K) the pack scratch holds panels of, for matmulAB's sameW; -1: none. */
   private packedW = -1;
   private packedN = 0;
   private packedK = 0;
+  private atbScratchBase = 0;
   private readonly atbScratchBytes: number;
-  private packSize = 0;
   private top = HEAP_BASE;
   private readonly control: Int32Array;
   private workers: import('node:worker_threads').Worker[] = [];

@@ -9,16 +9,21 @@
  *              Adam 0.002; random windows of kjv-1mib.txt. chars/s = B·T / median step time.
  *
  * Driven through the public API (Model, createOptimizer, predictNext, generate), like training is.
- * `ratio` is ours / PyTorch in the measurement's own unit: below 1 is faster for ms/epoch, above 1
- * is faster for chars/s. Our runs are interleaved around PyTorch's (before and after) so both see
- * the same machine; medians and spread (max-min)/median over every run are reported.
+ * Each of our thread counts (--threads, default 1 and every core) gets its own kernels. PyTorch runs
+ * at 1 thread and at each of our other counts (above 1 with OMP_WAIT_POLICY=PASSIVE, its best
+ * multi-thread setting here). `ratio` is ours / PyTorch on one thread (the target: PyTorch's speed),
+ * `ratioSameThreads` ours / PyTorch on as many threads as ours; both in the measurement's own unit:
+ * below 1 is faster for ms/epoch, above 1 is faster for chars/s. Our runs are interleaved around
+ * PyTorch's (before and after) so both see the same machine; medians and spread (max-min)/median
+ * over every run are reported. Mid rows also give their GFLOP/s as a share of the machine's
+ * ceiling: PyTorch's 1-thread matmul on its largest square shape (torch_bench's mm anchor).
  *
- *   npm run bench [-- --json] [--only reference|mid] [--kernels typescript|wasm] [--threads N] [--no-torch] [--quick]
+ *   npm run bench [-- --json] [--only reference|mid] [--kernels typescript|wasm] [--threads 1,2] [--no-torch] [--quick]
  */
 import { Command } from 'commander';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CellKind, ModelConfig } from '../engine/config.ts';
@@ -43,7 +48,7 @@ interface Options {
   json: boolean;
   only?: string;
   kernels?: string;
-  threads: string;
+  threads?: string;
   torch: boolean;
   quick: boolean;
 }
@@ -55,9 +60,18 @@ interface TorchFigures {
   finalLoss: number;
   spread: number;
   threads: number;
+  /** Extra environment of the PyTorch child beyond its thread counts (OMP_WAIT_POLICY above 1 thread). */
+  env: Record<string, string>;
   blas: string[];
   referenceBlas: boolean;
   otherCpu: number;
+}
+
+/** The machine's 1-thread matmul speed: what a perfect engine on one core could approach. */
+interface Ceiling {
+  gflops: number;
+  shape: string;
+  threads: number;
 }
 
 interface Measurement {
@@ -71,8 +85,14 @@ interface Measurement {
   finalLoss: number;
   spread: number;
   runs: number[];
+  /** PyTorch on one thread, and ours / it. */
   torch?: TorchFigures;
   ratio?: number;
+  /** PyTorch on as many threads as ours, and ours / it. */
+  torchSameThreads?: TorchFigures;
+  ratioSameThreads?: number;
+  /** Mid rows: the 1-thread matmul ceiling and our GFLOP/s as a percentage of it. */
+  ceiling?: Ceiling & { percent: number };
   note?: string;
   inference?: { predictNextMs: number; generateCharsPerSec: number };
 }
@@ -84,17 +104,57 @@ const median = (xs: number[]): number => {
 };
 const spreadOf = (xs: number[]): number => (xs.length ? (Math.max(...xs) - Math.min(...xs)) / median(xs) : 0);
 
+const CELLS = ['lstm', 'gru'] as const;
+
 // ---------------------------------------------------------------- kernels
 
-async function makeKernels(which: string | undefined, threads: number): Promise<Kernels> {
-  if (which === 'typescript') return referenceKernels;
+/** Our side at one thread count. A Model is bound to its kernels, so each count has its own. */
+interface Contender {
+  threads: number;
+  kernels: Kernels;
+}
+
+/** "1,2" → [1, 2]; default 1 and every core (just 1 on a 1-core machine). */
+function parseThreads(spec: string | undefined): number[] {
+  const text = spec ?? `1,${availableParallelism()}`;
+  const parts = text.split(',').map((p) => p.trim());
+  if (parts.some((p) => !/^[1-9]\d*$/.test(p))) throw new Error(`--threads must be a comma list of positive integers, e.g. 1,2 (got "${text}").`);
+  return [...new Set(parts.map(Number))].sort((a, b) => a - b);
+}
+
+/** One kernel set per thread count; the TypeScript kernels (asked for, or the fallback) run on one thread only. */
+async function makeContenders(which: string | undefined, counts: number[]): Promise<Contender[]> {
+  const single = [{ threads: 1, kernels: referenceKernels }];
+  if (which === 'typescript') return single;
+  const made: Contender[] = [];
   try {
-    return await createWasmKernels({ threads });
+    for (const threads of counts) {
+      const kernels = await createWasmKernels({ threads });
+      made.push({ threads: kernels.threads, kernels });
+    }
+    return made;
   } catch (err) {
+    disposeAll(made);
     if (which === 'wasm') throw err;
-    return referenceKernels;
+    return single;
   }
 }
+
+function disposeAll(contenders: Contender[]): void {
+  for (const c of contenders) (c.kernels as Partial<WasmKernels>).dispose?.();
+}
+
+/** One row of the table in the making: a contender's model of one cell and its runs so far. */
+interface Slot {
+  contender: Contender;
+  cell: CellKind;
+  model?: Model;
+  ms: number[];
+  loss: number;
+}
+
+const slotsFor = (contenders: Contender[]): Slot[] =>
+  contenders.flatMap((contender) => CELLS.map((cell) => ({ contender, cell, ms: [], loss: NaN })));
 
 // ---------------------------------------------------------------- reference group
 
@@ -212,12 +272,31 @@ function torchAvailable(): boolean {
   return spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
-interface TorchResult { info: { blas_loaded: string[]; threads: number }; results: Record<string, unknown>[] }
+interface TorchResult {
+  info: { blas_loaded: string[]; threads: number };
+  child_env: Record<string, string>;
+  results: Record<string, unknown>[];
+}
 
-function runTorch(only: 'seed' | 'mid', quick: boolean): TorchResult | null {
+/** PyTorch's results by thread count; null where torch_bench failed. */
+type TorchRuns = Map<number, TorchResult | null>;
+
+/** The PyTorch thread counts to run: one thread (the target) and each of ours. */
+const torchThreadsFor = (ours: number[]): number[] => [...new Set([1, ...ours])].sort((a, b) => a - b);
+
+// One invocation per thread count: torch_bench applies --env to every child, and 1 thread stays as it always ran.
+function runTorchAt(only: 'seed' | 'mid', quick: boolean, counts: number[]): TorchRuns {
+  return new Map(counts.map((threads) => [threads, runTorch(only, quick, threads)]));
+}
+
+const isReferenceBlas = (r: TorchResult): boolean => !r.info.blas_loaded.some((p) => /openblas|mkl|blis/i.test(p));
+
+function runTorch(only: 'seed' | 'mid' | 'mm', quick: boolean, threads: number): TorchResult | null {
   const dir = mkdtempSync(join(tmpdir(), 'rnnwb-bench-'));
   const out = join(dir, 'torch.json');
-  const args = [TORCH_BENCH, '--only', only, '--threads', '1', '--json-out', out, '--quiet-max-wait', '10'];
+  const args = [TORCH_BENCH, '--only', only, '--threads', String(threads), '--json-out', out, '--quiet-max-wait', '10'];
+  // OpenMP's default spin-waiting costs PyTorch on a 2-core machine; the issue compares against its best setting.
+  if (threads > 1) args.push('--env', 'OMP_WAIT_POLICY=PASSIVE');
   if (quick) args.push('--seed-runs', '2', '--mid-steps', '10', '--mid-warmup', '2');
   else args.push('--seed-runs', '3', '--mid-steps', '20', '--mid-warmup', '3');
   try {
@@ -225,7 +304,7 @@ function runTorch(only: 'seed' | 'mid', quick: boolean): TorchResult | null {
     const parsed = JSON.parse(readFileSync(out, 'utf8')) as TorchResult[];
     return parsed[0] ?? null;
   } catch (err) {
-    process.stderr.write(`PyTorch anchor failed: ${(err as Error).message.split('\n')[0]}\n`);
+    process.stderr.write(`PyTorch anchor (${only}, ${threads} thr) failed: ${(err as Error).message.split('\n')[0]}\n`);
     return null;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -236,22 +315,64 @@ function torchFigures(r: TorchResult, anchor: 'seed' | 'mid', cell: CellKind): T
   const res = r.results.find((x) => x.anchor === anchor && x.cell === cell) as Record<string, number & number[]> | undefined;
   if (!res) return undefined;
   const blas = r.info.blas_loaded;
-  const referenceBlas = !blas.some((p) => /openblas|mkl|blis/i.test(p));
+  const referenceBlas = isReferenceBlas(r);
+  const { OMP_NUM_THREADS: _omp, OPENBLAS_NUM_THREADS: _blas, ...env } = r.child_env ?? {};
   if (anchor === 'seed') {
     const runs = res.ms_per_epoch_runs as unknown as number[];
     return {
       msPerEpoch: res.ms_per_epoch_median, finalLoss: res.loss_epoch500, spread: spreadOf(runs), threads: r.info.threads,
-      blas, referenceBlas, otherCpu: Math.max(...(res.other_cpu_per_run as unknown as number[])),
+      env, blas, referenceBlas, otherCpu: Math.max(...(res.other_cpu_per_run as unknown as number[])),
     };
   }
   const steps = res.ms_per_step_all as unknown as number[];
   return {
     charsPerSec: res.chars_per_s, gflops: res.achieved_gflops, finalLoss: res.loss_last, spread: spreadOf(steps),
-    threads: r.info.threads, blas, referenceBlas, otherCpu: res.other_cpu,
+    threads: r.info.threads, env, blas, referenceBlas, otherCpu: res.other_cpu,
   };
 }
 
+/** ours / PyTorch in the measurement's own unit; none against the reference BLAS (not a fair anchor). */
+function ratioTo(m: Measurement, t: TorchFigures): number | undefined {
+  if (t.referenceBlas) return undefined;
+  return m.msPerEpoch !== undefined ? m.msPerEpoch / t.msPerEpoch! : m.charsPerSec! / t.charsPerSec!;
+}
+
+/** Sets PyTorch's figures on one thread and on as many as ours, and ours / each. */
+function compareWithTorch(m: Measurement, runs: TorchRuns, anchor: 'seed' | 'mid'): void {
+  const at = (threads: number) => {
+    const r = runs.get(threads);
+    return r ? torchFigures(r, anchor, m.cell) : undefined;
+  };
+  const one = at(1);
+  const same = at(m.threads);
+  if (one) { m.torch = one; m.ratio = ratioTo(m, one); }
+  if (same) { m.torchSameThreads = same; m.ratioSameThreads = ratioTo(m, same); }
+  if (one?.referenceBlas || same?.referenceBlas) m.note = 'PyTorch ran on the reference (netlib) BLAS: no ratio';
+}
+
+/** torch_bench's mm anchor on one thread: the largest square product's median GFLOP/s. */
+function matmulCeiling(): Ceiling | undefined {
+  const r = runTorch('mm', false, 1);
+  if (!r) return undefined;
+  if (isReferenceBlas(r)) {
+    process.stderr.write('PyTorch ran matmul on the reference (netlib) BLAS: no ceiling\n');
+    return undefined;
+  }
+  const squares = (r.results as Record<string, number & string>[])
+    .filter((x) => x.anchor === 'mm' && x.m === x.k && x.k === x.n)
+    .sort((a, b) => b.m - a.m);
+  return squares[0] ? { gflops: squares[0].gflops_median, shape: squares[0].shape, threads: r.info.threads } : undefined;
+}
+
 // ---------------------------------------------------------------- driver
+
+interface Run {
+  quick: boolean;
+  withTorch: boolean;
+  torchThreads: number[];
+  log: (s: string) => void;
+  emit: (m: Measurement) => void;
+}
 
 async function main(): Promise<void> {
   const program = new Command()
@@ -259,130 +380,145 @@ async function main(): Promise<void> {
     .option('--json', 'one JSON line per measurement', false)
     .option('--only <group>', 'reference | mid')
     .option('--kernels <path>', 'typescript | wasm (default: the best that loads)')
-    .option('--threads <n>', 'kernel threads', '1')
+    .option('--threads <list>', 'our kernel thread counts, comma-separated (default: 1 and every core)')
     .option('--no-torch', 'skip the PyTorch anchors')
     .option('--quick', 'fewer runs and steps (a smoke test, not a measurement)', false)
     .parse(process.argv);
   const o = program.opts<Options>();
   if (o.only && o.only !== 'reference' && o.only !== 'mid') throw new Error(`--only must be "reference" or "mid" (got "${o.only}").`);
   if (o.kernels && o.kernels !== 'typescript' && o.kernels !== 'wasm') throw new Error(`--kernels must be "typescript" or "wasm" (got "${o.kernels}").`);
-  const threads = Math.max(1, Number.parseInt(o.threads, 10) || 1);
-  const kernels = await makeKernels(o.kernels, threads);
+  const counts = parseThreads(o.threads);
+  const contenders = await makeContenders(o.kernels, counts);
   const withTorch = o.torch && torchAvailable();
-  const log = (s: string) => { if (!o.json) process.stderr.write(s + '\n'); };
+  const ours = contenders.map((c) => c.threads);
+  const torchThreads = torchThreadsFor(ours);
   const results: Measurement[] = [];
-  const emit = (m: Measurement) => {
-    results.push(m);
-    if (o.json) {
-      const { runs: _runs, ...line } = m;
-      process.stdout.write(JSON.stringify(line) + '\n');
-    }
+  const run: Run = {
+    quick: o.quick, withTorch, torchThreads,
+    log: (s: string) => { if (!o.json) process.stderr.write(s + '\n'); },
+    emit: (m: Measurement) => {
+      results.push(m);
+      if (o.json) {
+        const { runs: _runs, ...line } = m;
+        process.stdout.write(JSON.stringify(line) + '\n');
+      }
+    },
   };
-  log(`kernels: ${kernels.path}, threads ${threads}${withTorch ? ', PyTorch anchors on' : ', no PyTorch anchors'}`);
+  const path = contenders[0].kernels.path;
+  if (path === 'typescript' && counts.some((n) => n > 1)) run.log('the TypeScript kernels run on one thread: measuring 1 thread only');
+  run.log(`kernels: ${path}, threads ${ours.join(',')}` +
+    (withTorch ? `; PyTorch anchors on, threads ${torchThreads.join(',')} (OMP_WAIT_POLICY=PASSIVE above 1)` : '; no PyTorch anchors'));
 
-  if (!o.only || o.only === 'reference') {
-    const s = seedSetup();
-    const epochs = o.quick ? 100 : 500;
-    const perRound = o.quick ? 1 : 2;
-    const models = new Map<CellKind, Model>();
-    const ours = new Map<CellKind, { ms: number[]; loss: number }>();
-    const round = () => {
-      for (const cell of ['lstm', 'gru'] as const) {
-        let model = models.get(cell);
-        if (!model) {
-          model = new Model(seedConfig(cell, s.vocab.size), kernels);
-          models.set(cell, model);
-          seedRun(model, s, 50); // warm-up
-        }
-        const acc = ours.get(cell) ?? { ms: [], loss: NaN };
-        for (let r = 0; r < perRound; r++) {
-          const { ms, loss } = seedRun(model, s, epochs);
-          acc.ms.push(ms);
-          acc.loss = loss;
-        }
-        ours.set(cell, acc);
-        log(`  reference-${cell}: ${acc.ms.map((x) => x.toFixed(2)).join(', ')} ms/epoch`);
-      }
-    };
-    round();
-    const torch = withTorch ? runTorch('seed', o.quick) : null;
-    round();
-    for (const cell of ['lstm', 'gru'] as const) {
-      const acc = ours.get(cell)!;
-      const m: Measurement = {
-        name: `reference-${cell}`, cell, threads, kernelPath: kernels.path,
-        msPerEpoch: median(acc.ms), finalLoss: acc.loss, spread: spreadOf(acc.ms), runs: acc.ms,
-      };
-      const t = torch ? torchFigures(torch, 'seed', cell) : undefined;
-      if (t) {
-        m.torch = t;
-        if (t.referenceBlas) m.note = 'PyTorch ran on the reference (netlib) BLAS: no ratio';
-        else m.ratio = m.msPerEpoch! / t.msPerEpoch!;
-      }
-      m.inference = inferenceFigures(models.get(cell)!, s.vocab);
-      emit(m);
-    }
+  let ceiling: Ceiling | undefined;
+  try {
+    if (!o.only || o.only === 'reference') referenceGroup(run, contenders);
+    if (!o.only || o.only === 'mid') ceiling = midGroup(run, contenders);
+  } finally {
+    disposeAll(contenders);
   }
-
-  if (!o.only || o.only === 'mid') {
-    const slow = kernels.path === 'typescript';
-    const warmup = o.quick || slow ? 1 : 3;
-    const steps = o.quick || slow ? 3 : 12;
-    const m = midSetup(warmup + steps);
-    const ours = new Map<CellKind, { ms: number[]; loss: number }>();
-    const models = new Map<CellKind, Model>();
-    const round = () => {
-      for (const cell of ['lstm', 'gru'] as const) {
-        let model = models.get(cell);
-        if (!model) {
-          model = new Model({ cell, layers: MID.L, vocabSize: m.V, embed: MID.E, hidden: MID.H, window: MID.T, objective: 'every', dropout: 0 }, kernels);
-          models.set(cell, model);
-        }
-        const { stepMs, loss } = midRun(model, m, warmup, steps);
-        const acc = ours.get(cell) ?? { ms: [], loss: NaN };
-        acc.ms.push(...stepMs);
-        acc.loss = loss;
-        ours.set(cell, acc);
-        log(`  mid-${cell}: median ${median(stepMs).toFixed(1)} ms/step over ${stepMs.length} steps`);
-      }
-    };
-    round();
-    const torch = withTorch ? runTorch('mid', o.quick) : null;
-    if (!slow) round();
-    for (const cell of ['lstm', 'gru'] as const) {
-      const acc = ours.get(cell)!;
-      const med = median(acc.ms);
-      const meas: Measurement = {
-        name: `mid-${cell}`, cell, threads, kernelPath: kernels.path,
-        charsPerSec: (MID.B * MID.T) / (med / 1000), gflops: midFlops(cell, m.V) / (med / 1000) / 1e9,
-        finalLoss: acc.loss, spread: spreadOf(acc.ms), runs: acc.ms,
-      };
-      const t = torch ? torchFigures(torch, 'mid', cell) : undefined;
-      if (t) {
-        meas.torch = t;
-        if (t.referenceBlas) meas.note = 'PyTorch ran on the reference (netlib) BLAS: no ratio';
-        else meas.ratio = meas.charsPerSec! / t.charsPerSec!;
-      }
-      emit(meas);
-    }
-  }
-
-  if (!o.json) printTable(results);
-  (kernels as Partial<WasmKernels>).dispose?.();
+  if (!o.json) printTable(results, ceiling);
 }
 
-function printTable(results: Measurement[]): void {
-  const rows = [['measurement', 'kernels', 'thr', 'ours', 'PyTorch (1 thr)', 'ours/PyTorch', 'spread', 'final loss', 'inference']];
+function referenceGroup(run: Run, contenders: Contender[]): void {
+  const s = seedSetup();
+  const epochs = run.quick ? 100 : 500;
+  const perRound = run.quick ? 1 : 2;
+  const slots = slotsFor(contenders);
+  const round = () => {
+    for (const slot of slots) {
+      if (!slot.model) {
+        slot.model = new Model(seedConfig(slot.cell, s.vocab.size), slot.contender.kernels);
+        seedRun(slot.model, s, 50); // warm-up
+      }
+      for (let r = 0; r < perRound; r++) {
+        const { ms, loss } = seedRun(slot.model, s, epochs);
+        slot.ms.push(ms);
+        slot.loss = loss;
+      }
+      run.log(`  reference-${slot.cell} ${slot.contender.threads} thr: ${slot.ms.map((x) => x.toFixed(2)).join(', ')} ms/epoch`);
+    }
+  };
+  round();
+  const torch: TorchRuns = run.withTorch ? runTorchAt('seed', run.quick, run.torchThreads) : new Map();
+  round();
+  for (const slot of slots) {
+    const m: Measurement = {
+      name: `reference-${slot.cell}`, cell: slot.cell, threads: slot.contender.threads, kernelPath: slot.contender.kernels.path,
+      msPerEpoch: median(slot.ms), finalLoss: slot.loss, spread: spreadOf(slot.ms), runs: slot.ms,
+    };
+    compareWithTorch(m, torch, 'seed');
+    m.inference = inferenceFigures(slot.model!, s.vocab);
+    run.emit(m);
+  }
+}
+
+function midGroup(run: Run, contenders: Contender[]): Ceiling | undefined {
+  const slow = contenders[0].kernels.path === 'typescript';
+  const warmup = run.quick || slow ? 1 : 3;
+  const steps = run.quick || slow ? 3 : 12;
+  const m = midSetup(warmup + steps);
+  // Measured once, before our runs: a property of the machine, not of either contender.
+  const ceiling = run.withTorch ? matmulCeiling() : undefined;
+  if (ceiling) run.log(`  matmul ceiling: ${ceiling.gflops.toFixed(1)} GFLOP/s (PyTorch ${ceiling.threads} thr, ${ceiling.shape})`);
+  const slots = slotsFor(contenders);
+  const round = () => {
+    for (const slot of slots) {
+      slot.model ??= new Model(
+        { cell: slot.cell, layers: MID.L, vocabSize: m.V, embed: MID.E, hidden: MID.H, window: MID.T, objective: 'every', dropout: 0 },
+        slot.contender.kernels,
+      );
+      const { stepMs, loss } = midRun(slot.model, m, warmup, steps);
+      slot.ms.push(...stepMs);
+      slot.loss = loss;
+      run.log(`  mid-${slot.cell} ${slot.contender.threads} thr: median ${median(stepMs).toFixed(1)} ms/step over ${stepMs.length} steps`);
+    }
+  };
+  round();
+  const torch: TorchRuns = run.withTorch ? runTorchAt('mid', run.quick, run.torchThreads) : new Map();
+  if (!slow) round();
+  for (const slot of slots) {
+    const med = median(slot.ms);
+    const meas: Measurement = {
+      name: `mid-${slot.cell}`, cell: slot.cell, threads: slot.contender.threads, kernelPath: slot.contender.kernels.path,
+      charsPerSec: (MID.B * MID.T) / (med / 1000), gflops: midFlops(slot.cell, m.V) / (med / 1000) / 1e9,
+      finalLoss: slot.loss, spread: spreadOf(slot.ms), runs: slot.ms,
+    };
+    if (ceiling) meas.ceiling = { ...ceiling, percent: (100 * meas.gflops!) / ceiling.gflops };
+    compareWithTorch(meas, torch, 'mid');
+    run.emit(meas);
+  }
+  return ceiling;
+}
+
+// ---------------------------------------------------------------- table
+
+function speedText(x: { msPerEpoch?: number; charsPerSec?: number; gflops?: number }): string {
+  return x.msPerEpoch !== undefined ? `${x.msPerEpoch.toFixed(2)} ms/epoch` : `${x.charsPerSec!.toFixed(0)} chars/s (${x.gflops!.toFixed(1)} GFLOP/s)`;
+}
+
+function ratioText(ratio: number | undefined, torch: TorchFigures | undefined): string {
+  if (ratio !== undefined) return `${ratio.toFixed(2)}×`;
+  return torch?.referenceBlas ? 'n/a (reference BLAS)' : '-';
+}
+
+function printTable(results: Measurement[], ceiling: Ceiling | undefined): void {
+  const rows = [['measurement', 'kernels', 'thr', 'ours', 'PyTorch 1 thr', 'PyTorch N thr', 'vs 1 thr', 'vs N thr', 'spread', 'final loss', 'vs matmul ceiling', 'inference']];
   for (const m of results) {
-    const ours = m.msPerEpoch !== undefined ? `${m.msPerEpoch.toFixed(2)} ms/epoch` : `${m.charsPerSec!.toFixed(0)} chars/s (${m.gflops!.toFixed(1)} GFLOP/s)`;
-    const torch = m.torch ? (m.torch.msPerEpoch !== undefined ? `${m.torch.msPerEpoch.toFixed(2)} ms/epoch` : `${m.torch.charsPerSec!.toFixed(0)} chars/s (${m.torch.gflops!.toFixed(1)} GFLOP/s)`) : '-';
-    const ratio = m.ratio !== undefined ? `${m.ratio.toFixed(2)}×` : m.note ? 'n/a (reference BLAS)' : '-';
+    const vsCeiling = m.ceiling ? `${m.gflops!.toFixed(1)} of ${m.ceiling.gflops.toFixed(1)} GFLOP/s (${m.ceiling.percent.toFixed(0)}%)` : '';
     const inf = m.inference ? `predictNext ${m.inference.predictNextMs.toFixed(3)} ms, generate ${m.inference.generateCharsPerSec.toFixed(0)} chars/s` : '';
-    rows.push([m.name, m.kernelPath, String(m.threads), ours, torch, ratio, `${(m.spread * 100).toFixed(0)}%`, m.finalLoss.toFixed(4), inf]);
+    rows.push([
+      m.name, m.kernelPath, String(m.threads), speedText(m),
+      m.torch ? speedText(m.torch) : '-', m.torchSameThreads ? speedText(m.torchSameThreads) : '-',
+      ratioText(m.ratio, m.torch), ratioText(m.ratioSameThreads, m.torchSameThreads),
+      `${(m.spread * 100).toFixed(0)}%`, m.finalLoss.toFixed(4), vsCeiling, inf,
+    ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
-  console.log('ratio: ours/PyTorch — ms/epoch: below 1 is faster; chars/s: above 1 is faster.');
+  if (!results.some((m) => m.torch || m.torchSameThreads)) return;
+  console.log('N = the row\'s thread count (thr); PyTorch above 1 thread ran with OMP_WAIT_POLICY=PASSIVE.');
+  console.log('vs: ours/PyTorch — ms/epoch: below 1 is faster; chars/s: above 1 is faster. The target: PyTorch\'s 1-thread speed or better.');
+  if (ceiling) console.log(`ceiling ${ceiling.gflops.toFixed(1)} GFLOP/s (PyTorch ${ceiling.threads}-thread matmul, largest square: ${ceiling.shape}, median).`);
 }
 
 main().catch((err: unknown) => {

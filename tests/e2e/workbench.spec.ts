@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { test, expect, type Page, type Download } from '@playwright/test';
+import { test, expect, type Locator, type Page, type Download } from '@playwright/test';
 import type { WsApi } from '../../main/transport/ws-client.ts';
 import type { Id } from '../../main/api/contract.ts';
 import { cli, connectApi, databasePath, repoRoot, screenshot, seedCorpusPath, serverUrl } from './helpers.ts';
@@ -28,6 +28,22 @@ async function tabTo(testid: string): Promise<void> {
     if (focused === testid) return;
   }
   throw new Error(`Tab never reached the element "${testid}".`);
+}
+
+/**
+ * Pixels of a chart's canvas in a series colour (saturated, opaque): the axes, labels and grid are grey,
+ * so a chart whose lines were not drawn (an empty frame, or a blank canvas) counts next to nothing.
+ */
+async function seriesPixels(chart: Locator): Promise<number> {
+  return chart.locator('canvas').first().evaluate((canvas: HTMLCanvasElement) => {
+    const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+    let count = 0;
+    for (let i = 0; i < data.length; i += 4) {
+      const [r, g, b, a] = [data[i], data[i + 1], data[i + 2], data[i + 3]];
+      if (a > 128 && Math.max(r, g, b) - Math.min(r, g, b) > 60) count++;
+    }
+    return count;
+  });
 }
 
 async function runIdByName(name: string): Promise<Id> {
@@ -123,6 +139,9 @@ test('trains the "Reference script" preset (LSTM) to done with a curve drawn', a
   await expect(card).toHaveAttribute('data-status', 'done', { timeout: RUN_TIMEOUT });
   await expect(card.getByTestId('loss-chart')).toHaveAttribute('data-points', /^[1-9]\d*$/);
   await expect(card.getByTestId('loss-chart').locator('canvas')).toBeVisible();
+  // the curve is on the canvas, not only in the data: a line across the plot is hundreds of pixels
+  await expect.poll(() => seriesPixels(card.getByTestId('loss-chart'))).toBeGreaterThan(200);
+  console.log(`loss chart: ${await seriesPixels(card.getByTestId('loss-chart'))} pixels in series colours`);
   runIds.lstm = await runIdByName('ref-lstm');
   const run = await api.getRun(runIds.lstm);
   expect(run.status).toBe('done');

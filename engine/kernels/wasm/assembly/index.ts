@@ -10,7 +10,7 @@
 //
 //   matmulABt: out(M,N) (=|+=) a(M,K)·w(N,K)ᵀ (+ bias)  dot-product tiles of 2 rows × 4 columns
 //   matmulAB:  out(M,K) (=|+=) a(M,N)·w(N,K)            broadcast tiles of 4 rows × 8 columns
-//   matmulAtB: out(N,K) (=|+=) a(M,N)ᵀ·b(M,K)           broadcast tiles of 4 rows × 8 columns, aᵀ packed
+//   matmulAtB: out(N,K) (=|+=) a(M,N)ᵀ·b(M,K)           broadcast tiles of 4 rows × 8 columns, aᵀ and b packed
 //   sumRows:   out(N) += Σ_m a(m,:)
 
 @inline function madd(a: v128, b: v128, c: v128): v128 {

@@ -24,23 +24,18 @@ import { Command } from 'commander';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { CellKind, ModelConfig } from '../engine/config.ts';
+import { join } from 'node:path';
+import type { CellKind } from '../engine/config.ts';
 import { Rng } from '../engine/core/rng.ts';
-import { makeWindows, sequentialOrder, fillBatch } from '../engine/data/windows.ts';
 import { generate, predictNext } from '../engine/infer/index.ts';
 import { referenceKernels } from '../engine/kernels/reference.ts';
 import type { Kernels } from '../engine/kernels/types.ts';
 import { createWasmKernels, type WasmKernels } from '../engine/kernels/wasm/index.ts';
 import { Model } from '../engine/model.ts';
 import { createOptimizer } from '../engine/optim/index.ts';
-import { Vocabulary } from '../engine/text/vocab.ts';
+import type { Vocabulary } from '../engine/text/vocab.ts';
+import { MID, midConfig, midSetup, seedConfig, seedSetup, SHARED, type MidSetup, type SeedSetup } from './workloads.ts';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const SHARED = resolve(here, '..', '..', 'shared');
-const SEED_CORPUS = join(SHARED, 'corpora', 'seed-hello-rnn.txt');
-const MID_CORPUS = join(SHARED, 'corpora', 'kjv-1mib.txt');
 const TORCH_BENCH = join(SHARED, 'anchors', 'torch_bench.py');
 const PYTHON = '/usr/bin/python3';
 
@@ -158,29 +153,6 @@ const slotsFor = (contenders: Contender[]): Slot[] =>
 
 // ---------------------------------------------------------------- reference group
 
-interface SeedSetup {
-  vocab: Vocabulary;
-  inputs: Int32Array;
-  targets: Int32Array;
-  B: number;
-  T: number;
-}
-
-function seedSetup(): SeedSetup {
-  const text = readFileSync(SEED_CORPUS, 'utf8');
-  const vocab = Vocabulary.fromText(text);
-  const set = makeWindows(vocab.encode(text), 10, 'next', 1);
-  const B = set.starts.length;
-  const inputs = new Int32Array(B * 10);
-  const targets = new Int32Array(B);
-  fillBatch(set, sequentialOrder(B), 0, B, inputs, targets);
-  return { vocab, inputs, targets, B, T: 10 };
-}
-
-function seedConfig(cell: CellKind, V: number): ModelConfig {
-  return { cell, layers: 1, vocabSize: V, embed: 32, hidden: 64, window: 10, objective: 'next', dropout: 0 };
-}
-
 /** One run of `epochs` full-batch epochs from a fresh init; returns ms/epoch and the last loss. */
 function seedRun(model: Model, s: SeedSetup, epochs: number): { ms: number; loss: number } {
   model.initParams(new Rng(42));
@@ -211,33 +183,6 @@ function inferenceFigures(model: Model, vocab: Vocabulary): { predictNextMs: num
 }
 
 // ---------------------------------------------------------------- mid group
-
-interface MidSetup {
-  V: number;
-  batches: { inputs: Int32Array; targets: Int32Array }[];
-}
-
-const MID = { B: 32, T: 64, E: 64, H: 256, L: 2, lr: 0.002 };
-
-function midSetup(steps: number): MidSetup {
-  const text = readFileSync(MID_CORPUS, 'utf8');
-  const vocab = Vocabulary.fromText(text);
-  const ids = vocab.encode(text);
-  const rng = new Rng(1234);
-  const { B, T } = MID;
-  const batches = [];
-  for (let s = 0; s < steps; s++) {
-    const inputs = new Int32Array(B * T);
-    const targets = new Int32Array(B * T);
-    for (let b = 0; b < B; b++) {
-      const start = rng.int(ids.length - T - 1);
-      inputs.set(ids.subarray(start, start + T), b * T);
-      targets.set(ids.subarray(start + 1, start + T + 1), b * T);
-    }
-    batches.push({ inputs, targets });
-  }
-  return { V: vocab.size, batches };
-}
 
 /** Training FLOPs of one step, as torch_bench counts them (backward ≈ 2 × forward). */
 function midFlops(cell: CellKind, V: number): number {
@@ -464,7 +409,7 @@ function midGroup(run: Run, contenders: Contender[]): Ceiling | undefined {
   const round = () => {
     for (const slot of slots) {
       slot.model ??= new Model(
-        { cell: slot.cell, layers: MID.L, vocabSize: m.V, embed: MID.E, hidden: MID.H, window: MID.T, objective: 'every', dropout: 0 },
+        midConfig(slot.cell, m.V),
         slot.contender.kernels,
       );
       const { stepMs, loss } = midRun(slot.model, m, warmup, steps);

@@ -1,24 +1,16 @@
 /**
  * Where a training step spends its time (`npm run -s bench:profile -- [--cell lstm|gru] [--threads N] [--reference]`):
- * the mid-size model of bench/engine.ts, or with --reference the reference script's (all 92 windows of the
- * seed text as one batch, last step only).
- * every kernel call is timed and grouped by operation and shape. A tool for speed work, not a benchmark
- * of record (the timing wrappers add a little overhead to each call).
+ * every kernel call of the mid-size workload (or, with --reference, the reference script's) is timed and
+ * grouped by operation and shape. The workloads are bench/engine.ts's (bench/workloads.ts). A tool for
+ * speed work, not a benchmark of record (the timing wrappers add a little overhead to each call).
  */
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CellKind } from '../engine/config.ts';
 import { Rng } from '../engine/core/rng.ts';
-import { fillBatch, makeWindows, sequentialOrder } from '../engine/data/windows.ts';
 import { createWasmKernels } from '../engine/kernels/wasm/index.ts';
 import { Model } from '../engine/model.ts';
 import { createOptimizer } from '../engine/optim/index.ts';
-import { Vocabulary } from '../engine/text/vocab.ts';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const corpora = join(resolve(here, '..', '..', 'shared'), 'corpora');
+import { MID, midConfig, midSetup, seedConfig, seedSetup } from './workloads.ts';
 
 const o = new Command()
   .option('--cell <cell>', 'lstm or gru', 'lstm')
@@ -45,14 +37,14 @@ for (const name of ['matmulABt', 'matmulAB', 'matmulAtB', 'sumRows', 'lstmCellFo
   };
 }
 
-const { model, batch, lr } = o.reference ? referenceSetup(o.cell) : midSetup(o.cell);
+const steps = Number(o.steps) * (o.reference ? 100 : 1);
+const { model, batch, lr } = o.reference ? referenceSetup(o.cell) : midRunSetup(o.cell, steps + 2);
 model.initParams(new Rng(0));
 const opt = createOptimizer({ optimizer: 'adam', momentum: 0, weightDecay: 0 }, model.layout.total, model.kernels);
-const steps = Number(o.steps) * (o.reference ? 100 : 1);
 let wall = 0;
 for (let k = 0; k < steps + 2; k++) {
   if (k === 2) totals.clear();
-  const { inputs, targets, B, T } = batch();
+  const { inputs, targets, B, T } = batch(k);
   const t0 = performance.now();
   model.zeroGrads();
   model.forwardBackward(inputs, targets, B, T, null);
@@ -68,40 +60,14 @@ for (const [key, v] of rows) {
 }
 kernels.dispose();
 
-interface Setup { model: Model; lr: number; batch: () => { inputs: Int32Array; targets: Int32Array; B: number; T: number } }
+interface Setup { model: Model; lr: number; batch: (k: number) => { inputs: Int32Array; targets: Int32Array; B: number; T: number } }
 
-/** bench/engine.ts's mid-size run: 2 × 256 units on every step of random kjv windows. */
-function midSetup(cell: CellKind): Setup {
-  const text = readFileSync(join(corpora, 'kjv-1mib.txt'), 'utf8');
-  const vocab = Vocabulary.fromText(text);
-  const ids = vocab.encode(text);
-  const rng = new Rng(1234);
-  const B = 32, T = 64;
-  const model = new Model({ cell, layers: 2, vocabSize: vocab.size, embed: 64, hidden: 256, window: T, objective: 'every', dropout: 0 }, kernels);
-  return {
-    model, lr: 0.002,
-    batch: () => {
-      const inputs = new Int32Array(B * T);
-      const targets = new Int32Array(B * T);
-      for (let b = 0; b < B; b++) {
-        const start = rng.int(ids.length - T - 1);
-        inputs.set(ids.subarray(start, start + T), b * T);
-        targets.set(ids.subarray(start + 1, start + T + 1), b * T);
-      }
-      return { inputs, targets, B, T };
-    },
-  };
+function referenceSetup(cell: CellKind): Setup {
+  const s = seedSetup();
+  return { model: new Model(seedConfig(cell, s.vocab.size), kernels), lr: 0.01, batch: () => s };
 }
 
-/** The reference script: every 10-character window of the seed text, one batch, the last step's prediction. */
-function referenceSetup(cell: CellKind): Setup {
-  const text = readFileSync(join(corpora, 'seed-hello-rnn.txt'), 'utf8');
-  const vocab = Vocabulary.fromText(text);
-  const set = makeWindows(vocab.encode(text), 10, 'next', 1);
-  const B = set.starts.length;
-  const inputs = new Int32Array(B * 10);
-  const targets = new Int32Array(B);
-  fillBatch(set, sequentialOrder(B), 0, B, inputs, targets);
-  const model = new Model({ cell, layers: 1, vocabSize: vocab.size, embed: 32, hidden: 64, window: 10, objective: 'next', dropout: 0 }, kernels);
-  return { model, lr: 0.01, batch: () => ({ inputs, targets, B, T: 10 }) };
+function midRunSetup(cell: CellKind, steps: number): Setup {
+  const m = midSetup(steps);
+  return { model: new Model(midConfig(cell, m.V), kernels), lr: MID.lr, batch: (k) => ({ ...m.batches[k], B: MID.B, T: MID.T }) };
 }

@@ -1,90 +1,73 @@
 /**
- * One app per database: a lock file next to the database (`<db>.app-lock`) holding the pid of the app
- * that has it open. Electron's own single-instance lock is per userData folder, so it cannot tell two
- * apps on different databases (RW_DB) from two on the same one. A lock whose pid is dead, or reused by
- * a process that started after the lock was written, is stale and taken over. Plain Node (no Electron),
- * so tests load it in real processes.
+ * One app per database. Electron's own single-instance lock is per userData folder, so it cannot tell
+ * two apps on different databases (RW_DB) from two on the same one. The lock is SQLite's exclusive
+ * lock on a small file next to the database (`<db>.app-lock`), held by a connection that stays open
+ * for the app's lifetime: the operating system drops it when the process ends, however it ends, so
+ * there is no stale lock to recognise or take over, and two apps starting at the same instant cannot
+ * both win. The holder writes its pid beside it (`<db>.app-lock.pid`) only so a refusal can name it.
+ * Plain Node (no Electron), so tests load it in real processes.
  */
-import { closeSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { isPidAlive, processStartMs } from '../storage/owner-liveness.ts';
+import BetterSqlite3 from 'better-sqlite3';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { resolveNativeBinding } from '../storage/native-binding.ts';
 
 export type DatabaseLock =
   | { held: true; file: string; release(): void }
-  | { held: false; file: string; ownerPid: number; message: string };
+  | { held: false; file: string; ownerPid: number | null; message: string };
 
 export function lockFileOf(dbPath: string): string {
   return `${dbPath}.app-lock`;
 }
 
+export function lockHolderFileOf(dbPath: string): string {
+  return `${lockFileOf(dbPath)}.pid`;
+}
+
 /** Takes the database's app lock for this process, or says who holds it. */
-export function acquireDatabaseLock(dbPath: string): DatabaseLock {
+export function acquireDatabaseLock(dbPath: string, nativeBinding = resolveNativeBinding()): DatabaseLock {
   const file = lockFileOf(dbPath);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if (createExclusive(file)) return heldLock(file);
-    const ownerPid = liveHolderOf(file);
-    if (ownerPid !== null && ownerPid !== process.pid) {
-      return {
-        held: false, file, ownerPid,
-        message: `The workbench is already open on the database "${dbPath}" (pid ${ownerPid}). Use that window, or close it first.`,
-      };
-    }
-    // Stale (its app died) or ours from before: remove it and try again. Two apps taking over the same
-    // stale lock at the same instant could both win; a human starting apps never gets that close.
-    try {
-      unlinkSync(file);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  }
-  throw new Error(`Could not take the lock file "${file}" of the database.`);
-}
-
-function createExclusive(file: string): boolean {
-  let fd: number;
+  const holderFile = lockHolderFileOf(dbPath);
+  const db = new BetterSqlite3(file, { timeout: 0, ...(nativeBinding ? { nativeBinding } : {}) });
   try {
-    fd = openSync(file, 'wx');
+    // In exclusive locking mode the first write takes the file's exclusive lock and never gives it back
+    // until the connection closes; another app's attempt fails at once with SQLITE_BUSY.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec('CREATE TABLE IF NOT EXISTS holder (id INTEGER PRIMARY KEY, pid INTEGER NOT NULL)');
+    db.prepare('INSERT OR REPLACE INTO holder (id, pid) VALUES (1, ?)').run(process.pid);
+    db.exec('COMMIT');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw error;
+    db.close();
+    if ((error as { code?: string }).code !== 'SQLITE_BUSY') throw error;
+    const ownerPid = readHolder(holderFile);
+    const who = ownerPid === null ? 'another process' : `pid ${ownerPid}`;
+    return {
+      held: false, file, ownerPid,
+      message: `The workbench is already open on the database "${dbPath}" (${who}). Use that window, or close it first.`,
+    };
   }
-  try {
-    writeSync(fd, `${process.pid}\n`);
-  } finally {
-    closeSync(fd);
-  }
-  return true;
+  writeFileSync(holderFile, `${process.pid}\n`);
+  return heldLock(file, holderFile, db);
 }
 
-/** The pid in the lock file if that process is still the one that wrote it; null when the lock is stale. */
-function liveHolderOf(file: string): number | null {
-  let text: string;
-  let writtenMs: number;
+function readHolder(holderFile: string): number | null {
   try {
-    text = readFileSync(file, 'utf8');
-    writtenMs = statSync(file).mtimeMs;
+    const pid = Number(readFileSync(holderFile, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null;
   }
-  const pid = Number(text.trim());
-  if (!Number.isInteger(pid) || pid <= 0 || !isPidAlive(pid)) return null;
-  const started = processStartMs(pid);
-  // Whole-second boot time in /proc: allow for it before calling the pid reused.
-  if (started !== null && started > writtenMs + 2000) return null;
-  return pid;
 }
 
-function heldLock(file: string): DatabaseLock {
+function heldLock(file: string, holderFile: string, db: BetterSqlite3.Database): DatabaseLock {
   let released = false;
   const release = () => {
     if (released) return;
     released = true;
     process.off('exit', release);
-    try {
-      // Only our own lock: never one another app took over in the meantime.
-      if (readFileSync(file, 'utf8').trim() === String(process.pid)) unlinkSync(file);
-    } catch {
-      // already gone
-    }
+    // Only our own pid file: never the next holder's.
+    if (readHolder(holderFile) === process.pid) rmSync(holderFile, { force: true });
+    db.close();
   };
   process.on('exit', release);
   return { held: true, file, release };

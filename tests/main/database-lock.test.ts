@@ -1,13 +1,13 @@
 // The app's lock on its database, between real processes: a second app on the same database is
-// refused with a message naming it, a lock left by an app that died is taken over, and a released
-// lock lets the next app in.
+// refused with a message naming it, the lock of an app that died is free again, a released lock lets
+// the next app in, and of several apps started at the same instant exactly one gets the database.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireDatabaseLock, lockFileOf } from '../../main/electron/database-lock.ts';
+import { acquireDatabaseLock, lockHolderFileOf } from '../../main/electron/database-lock.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const lockModule = pathToFileURL(path.join(repoRoot, 'main/electron/database-lock.ts')).href;
@@ -54,7 +54,7 @@ describe('the database app lock', () => {
   it('refuses a second app on the same database with a message naming it, and lets a different database open', async () => {
     const first = await otherApp();
     expect(first.answer).toBe('held');
-    expect(readFileSync(lockFileOf(dbPath), 'utf8').trim()).toBe(String(first.child.pid));
+    expect(readFileSync(lockHolderFileOf(dbPath), 'utf8').trim()).toBe(String(first.child.pid));
 
     const second = acquireDatabaseLock(dbPath);
     expect(second.held).toBe(false);
@@ -72,19 +72,29 @@ describe('the database app lock', () => {
     const dead = await otherApp();
     dead.child.kill('SIGKILL');
     await exited(dead.child);
-    expect(existsSync(lockFileOf(dbPath))).toBe(true);
+    // the dead app's pid file is still there; its lock is not
+    expect(readFileSync(lockHolderFileOf(dbPath), 'utf8').trim()).toBe(String(dead.child.pid));
 
     const mine = acquireDatabaseLock(dbPath);
     expect(mine.held).toBe(true);
     if (!mine.held) return;
-    expect(readFileSync(lockFileOf(dbPath), 'utf8').trim()).toBe(String(process.pid));
+    expect(readFileSync(lockHolderFileOf(dbPath), 'utf8').trim()).toBe(String(process.pid));
 
     // While we hold it, another app is refused; once we release, it gets the database.
     expect((await otherApp()).answer).toMatch(/already open on the database/);
     mine.release();
-    expect(existsSync(lockFileOf(dbPath))).toBe(false);
+    expect(existsSync(lockHolderFileOf(dbPath))).toBe(false);
     const next = await otherApp();
     expect(next.answer).toBe('held');
-    expect(readFileSync(lockFileOf(dbPath), 'utf8').trim()).toBe(String(next.child.pid));
+    expect(readFileSync(lockHolderFileOf(dbPath), 'utf8').trim()).toBe(String(next.child.pid));
+  });
+
+  it('lets exactly one of several apps started at the same instant have the database, a dead app\'s lock left behind', async () => {
+    const dead = await otherApp();
+    dead.child.kill('SIGKILL');
+    await exited(dead.child);
+    const answers = (await Promise.all([otherApp(), otherApp(), otherApp(), otherApp()])).map((app) => app.answer);
+    expect(answers.filter((a) => a === 'held')).toHaveLength(1);
+    expect(answers.filter((a) => /already open on the database/.test(a))).toHaveLength(3);
   });
 });

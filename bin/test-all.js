@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `npm test`: type checks, the unit/integration suite (vitest) and the end-to-end suite (Playwright in
-// Debian's Chromium), then one plain summary line `N passed, N failed[, N skipped]` over all of them.
+// Debian's Chromium), then one plain summary line `N passed, N failed` over all of them (skipped ones on the line before).
 // Exit code 0 only when nothing failed and something ran.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';

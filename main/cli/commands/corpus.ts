@@ -52,6 +52,14 @@ export function registerCorpusCommands(program: Command): void {
       const corpora = await api.listCorpora();
       const target = corpora.find((c) => c.name === name) ?? (/^#?\d+$/.test(name) ? corpora.find((c) => c.id === Number(name.replace('#', ''))) : undefined);
       if (!target) throw badInput(`No corpus named "${name}".`);
+      if (!options.cascade) {
+        // Ask first: say which runs train on it, and how to remove them with it.
+        const impact = await api.corpusDeleteImpact(target.id);
+        if (impact.runs.length > 0) {
+          const names = impact.runs.map((r) => `"${r.name}"`).join(', ');
+          throw badInput(`Corpus "${target.name}" is used by ${impact.runs.length} run(s): ${names}. Remove those first, or run \`rnnwb corpus rm ${JSON.stringify(target.name)} --cascade\` to delete it with them.`);
+        }
+      }
       await api.deleteCorpus(target.id, { cascade: options.cascade ?? false });
       printLine(`Removed corpus "${target.name}".`);
     });

@@ -4,6 +4,7 @@
  * reason "Electron binary not installed", which counts as NOT RUN, never as passed.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { test, expect, _electron as electron } from '@playwright/test';
 import { repoRoot } from './helpers.ts';
@@ -23,12 +24,23 @@ test('Electron smoke: the window opens and lists the views', async () => {
   test.skip(!fs.existsSync(mainEntry), 'Electron main process not built (dist/electron/main.js)');
   // Launched on the package folder, as bin/start.js does: Electron reads package.json's "main", and
   // app.getAppPath() is the repository (where dist/renderer lives), not dist/electron.
-  const app = await electron.launch({ executablePath: binary!, args: [repoRoot, '--no-sandbox'], cwd: repoRoot });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rw-electron-e2e-'));
+  const app = await electron.launch({
+    executablePath: binary!, args: [repoRoot, '--no-sandbox'], cwd: repoRoot,
+    env: { ...process.env, RW_DB: path.join(dir, 'workbench.db') },
+  });
   try {
     const window = await app.firstWindow();
     await expect(window.getByTestId('nav-corpora')).toBeVisible();
     await expect(window.getByTestId('nav-playground')).toBeVisible();
+    // One call through the preload and IPC to the real service: a pasted corpus is stored and listed.
+    await window.getByTestId('nav-corpora').click();
+    await window.getByTestId('corpus-paste-name').fill('from electron');
+    await window.getByTestId('corpus-paste').fill('abc abc abc abc abc\n');
+    await window.getByTestId('corpus-add').click();
+    await expect(window.getByTestId('corpus-item').filter({ hasText: 'from electron' })).toHaveCount(1);
   } finally {
     await app.close();
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });

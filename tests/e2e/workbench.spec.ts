@@ -10,6 +10,7 @@ import { test, expect, type Locator, type Page, type Download } from '@playwrigh
 import type { WsApi } from '../../main/transport/ws-client.ts';
 import type { Id } from '../../main/api/contract.ts';
 import { cli, connectApi, databasePath, repoRoot, screenshot, seedCorpusPath, serverUrl } from './helpers.ts';
+import { visibleChar } from '../../renderer/src/lib/format.ts';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -85,6 +86,36 @@ test('imports the reference sentence through the file input and shows its statis
   expect(corpora).toHaveLength(1);
   expect(corpora[0].chars).toBe(chars.length);
   await screenshot(page, 'corpora');
+});
+
+test('corpora: the singletons warning lists the characters seen once; the windows follow the window size', async () => {
+  const chars = Array.from(seedText);
+  const counts = new Map<string, number>();
+  for (const ch of chars) counts.set(ch, (counts.get(ch) ?? 0) + 1);
+  const once = [...counts].filter(([, n]) => n === 1).map(([ch]) => visibleChar(ch));
+  expect(once.length).toBeGreaterThan(0);
+  const warning = page.getByTestId('singletons-warning');
+  await expect(warning).toContainText(`${once.length} character(s) occur only once`);
+  const listed = (await warning.locator('.mono').textContent())!.split(' ');
+  expect([...listed].sort()).toEqual([...once].sort());
+
+  // 'next' windows: one per character after the first full window; none when the window is longer than the text.
+  const windowSize = page.getByTestId('stat-window');
+  const windows = page.getByTestId('stat-windows');
+  await expect(windowSize).toHaveValue('10');
+  await windowSize.fill('25');
+  await expect(windows).toHaveText(String(chars.length - 25));
+  await windowSize.fill(String(chars.length + 5));
+  await expect(windows).toHaveText('0');
+  // A size that is no size is named beside the field; the character statistics stay.
+  await windowSize.fill('0');
+  await expect(page.getByTestId('stat-window-error')).toHaveText('The window size must be a whole number of at least 1 (got 0).');
+  await expect(windows).toHaveText('—');
+  await expect(page.getByTestId('frequency-chart').locator('canvas')).toBeVisible();
+  await expect(warning).toBeVisible();
+  await windowSize.fill('10');
+  await expect(windows).toHaveText(String(chars.length - 10));
+  await expect(page.getByTestId('stat-window-error')).toHaveCount(0);
 });
 
 test('an invalid hyperparameter shows its reason beside the field and creates no run', async () => {
@@ -289,6 +320,35 @@ test('playground: generates text and shows the gate heatmaps with the LSTM equat
   await expect(page.getByTestId('cell-equations').locator('.katex').first()).toBeVisible();
   await expect(page.getByTestId('unit-lines').locator('canvas')).toBeVisible();
   await screenshot(page, 'playground');
+});
+
+test('playground: top-k 1 generates the same text whatever the seed; the same seed gives the same text', async () => {
+  const temperature = page.getByTestId('gen-temperature');
+  const temperatureBefore = await temperature.inputValue();
+  const generate = async (settings: { topK: number; seed: number }): Promise<string> => {
+    await page.getByTestId('gen-top-k').fill(String(settings.topK));
+    await page.getByTestId('gen-seed').fill(String(settings.seed));
+    await page.getByTestId('gen-run').click();
+    // The button is disabled while the host generates; enabled again, the output is this request's.
+    await expect(page.getByTestId('gen-run')).toBeEnabled();
+    await expect(page.getByTestId('gen-error')).toHaveCount(0);
+    return (await page.getByTestId('gen-output').textContent())!;
+  };
+  // Hot sampling, so that the seed matters when every character may be drawn.
+  await temperature.fill('5');
+  const sampled1 = await generate({ topK: 0, seed: 1 });
+  const sampled2 = await generate({ topK: 0, seed: 2 });
+  expect(sampled2).not.toBe(sampled1);
+  expect(await generate({ topK: 0, seed: 1 })).toBe(sampled1);
+
+  const greedy1 = await generate({ topK: 1, seed: 1 });
+  const greedy2 = await generate({ topK: 1, seed: 2 });
+  expect(greedy2).toBe(greedy1);
+  console.log(`generation at temperature 5: seeds 1 and 2 ${JSON.stringify(sampled1.slice(10, 40))} / ${JSON.stringify(sampled2.slice(10, 40))}; top-k 1 ${JSON.stringify(greedy1.slice(10, 40))}`);
+
+  await page.getByTestId('gen-top-k').fill('0');
+  await page.getByTestId('gen-seed').fill('1');
+  await temperature.fill(temperatureBefore);
 });
 
 test('playground: an unknown character is marked with a message and nothing is saved', async () => {
@@ -579,6 +639,8 @@ test('a page whose system language is Chinese opens in 简体中文, field and s
     await zh.getByTestId('compare-run').click();
     await expect(zh.locator('[data-field=cell]').getByTestId('compare-sort')).toHaveText('单元类型');
     await expect(zh.locator('[data-field=parameters]').getByTestId('compare-sort')).toHaveText('参数量');
+    await expect(zh.locator('[data-field="step reached"]').getByTestId('compare-sort')).toHaveText('到达步数');
+    await expect(zh.locator('[data-field=vocabulary]').getByTestId('compare-sort')).toHaveText('词表大小');
     await screenshot(zh, 'compare-zh');
   } finally {
     await zh.close();
@@ -713,4 +775,94 @@ test('a 1 MiB corpus loads into the editor and stays usable: typing lands (times
   console.log(`1 MiB corpus: imported and shown in the editor in ${loadMs} ms; 8 keystrokes at its end landed in ${typeMs} ms`);
   await expect(page.getByTestId('corpus-save')).toBeEnabled();
   await screenshot(page, 'corpora-1mib');
+});
+
+test('a file dropped on the drop zone is imported; one dropped anywhere else is refused, the app stays', async () => {
+  await page.getByTestId('nav-corpora').click();
+  // A few KB of the KJV: long enough for a validation split (the next test trains on it).
+  const kjv = fs.readFileSync(path.resolve(repoRoot, '../shared/corpora/kjv-1mib.txt'), 'utf8');
+  const text = Array.from(kjv).slice(0, 1500).join('');
+  const file = { name: 'dropped-kjv.txt', text };
+  const corporaBefore = (await api.listCorpora()).length;
+
+  const dataTransfer = await page.evaluateHandle(({ name, text }) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([text], name, { type: 'text/plain' }));
+    return transfer;
+  }, file);
+  const zone = page.getByTestId('corpus-drop');
+  await zone.dispatchEvent('dragover', { dataTransfer });
+  await zone.dispatchEvent('drop', { dataTransfer });
+  await expect(page.getByTestId('corpus-item').filter({ hasText: file.name })).toHaveCount(1);
+  const stored = (await api.listCorpora()).find((c) => c.name === file.name);
+  expect(stored?.source).toBe('drop');
+  expect((await api.getCorpus(stored!.id)).text).toBe(text);
+  await expect(page.getByTestId('stat-chars')).toHaveText(Array.from(text).length.toLocaleString('en-US'));
+
+  // Outside the zone the browser would open the file in place of the app, unless the page cancels the
+  // events: dispatchEvent answers false when a listener did.
+  const url = page.url();
+  const cancelled = await page.evaluate(({ name, text }) => {
+    const transfer = new DataTransfer();
+    transfer.items.add(new File([text], name, { type: 'text/plain' }));
+    const fire = (type: string) => !document.body.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: transfer }));
+    return { dragover: fire('dragover'), drop: fire('drop') };
+  }, { name: 'elsewhere.txt', text: 'dropped outside the zone' });
+  expect(cancelled).toEqual({ dragover: true, drop: true });
+  expect(page.url()).toBe(url);
+  await expect(page.getByTestId('view-corpora')).toBeVisible();
+  expect(await api.listCorpora()).toHaveLength(corporaBefore + 1);
+});
+
+test('a run with a validation split draws its validation loss beside the train loss, raw and smoothed', async () => {
+  const corpus = (await api.listCorpora()).find((c) => c.name === 'dropped-kjv.txt')!;
+  const created = await api.createRun({
+    corpusId: corpus.id, name: 'val-split', preset: 'reference',
+    hyper: { valFraction: 0.1, steps: 60, evalEvery: 20, batch: 64 },
+  });
+  await page.getByTestId('nav-training').click();
+  const card = page.locator(`[data-testid=run-card][data-run-id="${created.id}"]`);
+  await expect(card).toHaveAttribute('data-status', 'done', { timeout: RUN_TIMEOUT });
+  const valPoints = (await api.runMetrics(created.id)).filter((m) => m.valLoss !== null).length;
+  expect(valPoints).toBeGreaterThan(1);
+
+  const chart = card.getByTestId('loss-chart');
+  const legend = () => chart.locator('.u-legend .u-label').allTextContents();
+  await page.getByTestId('smoothing').fill('0');
+  await expect(chart).toHaveAttribute('data-series', '2');
+  await expect.poll(legend).toEqual(['step', 'train loss', 'validation loss']);
+  await page.getByTestId('smoothing').fill('0.6');
+  await expect(chart).toHaveAttribute('data-series', '4');
+  await expect.poll(legend).toEqual(['step', 'train loss (raw)', 'train loss', 'validation loss (raw)', 'validation loss']);
+  console.log(`validation run: ${valPoints} validation points over ${(await api.getRun(created.id)).step} steps`);
+});
+
+test('a run is paused and resumed from its card: speed and ETA while it trains, the step still while paused', async () => {
+  const corpus = (await api.listCorpora()).find((c) => c.chars === Array.from(seedText).length)!;
+  const created = await api.createRun({ corpusId: corpus.id, name: 'pause-resume', preset: 'reference', hyper: { steps: 600 } });
+  await page.getByTestId('nav-training').click();
+  const card = page.locator(`[data-testid=run-card][data-run-id="${created.id}"]`);
+  await expect(card).toHaveAttribute('data-status', 'running', { timeout: RUN_TIMEOUT });
+  await expect(card.getByTestId('run-speed')).toHaveText(/\d/);
+  await expect(card.getByTestId('run-eta')).toHaveText(/\d/);
+
+  await card.getByTestId('run-pause').click();
+  await expect(card).toHaveAttribute('data-status', 'paused');
+  await expect(card.getByTestId('run-status')).toHaveText('paused');
+  await expect(card.getByTestId('run-eta')).toHaveCount(0);
+  const pausedAt = (await api.getRun(created.id)).step;
+  const shownAt = await card.getByTestId('run-progress').getAttribute('value');
+  expect(pausedAt).toBeLessThan(600);
+  await page.waitForTimeout(1000);
+  expect((await api.getRun(created.id)).step).toBe(pausedAt);
+  await expect(card.getByTestId('run-progress')).toHaveAttribute('value', shownAt!);
+
+  await card.getByTestId('run-resume').click();
+  await expect(card).toHaveAttribute('data-status', 'done', { timeout: RUN_TIMEOUT });
+  const run = await api.getRun(created.id);
+  expect(run.step).toBe(600);
+  // The card shows the run's latest sample, the one the host stored with its last checkpoint.
+  expect(run.latestSample).not.toBeNull();
+  await expect.poll(() => card.getByTestId('run-sample').textContent()).toBe(run.latestSample!.text);
+  console.log(`paused at step ${pausedAt} of 600, resumed to done`);
 });

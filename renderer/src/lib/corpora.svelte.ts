@@ -9,19 +9,29 @@ import { workbench } from './workbench.svelte.ts';
 export class CorpusWorkspace {
   selected = $state.raw<CorpusDetail | null>(null);
   stats = $state.raw<CorpusStats | null>(null);
-  window = $state(10);
+  window = $state<number | null>(10);
+  /** The window size typed, or null while it is not a whole number of at least 1 (the view says so). */
+  windowSize = $derived.by(() => {
+    const size = Number(this.window ?? NaN);
+    return Number.isInteger(size) && size >= 1 ? size : null;
+  });
   /** Unsaved edit in the editor (its length; the text stays in CodeMirror). */
   dirty = $state(false);
   error = $state<string | null>(null);
   notice = $state<string | null>(null);
   busy = $state(false);
   pendingDelete = $state.raw<{ id: Id; name: string; impact: DeleteImpact } | null>(null);
+  /** Stats answers can overtake each other while a window size is typed: only the latest request's is shown. */
+  #statsRequest = 0;
 
   async open(id: Id): Promise<void> {
     this.error = null;
     this.notice = null;
     try {
-      this.selected = await api.getCorpus(id);
+      const corpus = await api.getCorpus(id);
+      // Another corpus's statistics must not stay on screen (they would while the window size is invalid).
+      if (corpus.id !== this.selected?.id) this.stats = null;
+      this.selected = corpus;
       this.dirty = false;
       await this.loadStats();
     } catch (error) {
@@ -30,16 +40,15 @@ export class CorpusWorkspace {
   }
 
   async loadStats(): Promise<void> {
-    if (!this.selected) return;
-    const window = Math.floor(Number(this.window));
-    if (!Number.isInteger(window) || window < 1) {
-      this.stats = null;
-      return;
-    }
+    const window = this.windowSize;
+    // An invalid size keeps the character statistics; only the window count waits for a valid one.
+    if (!this.selected || window === null) return;
+    const request = ++this.#statsRequest;
     try {
-      this.stats = await api.corpusStats(this.selected.id, window, 'next');
+      const stats = await api.corpusStats(this.selected.id, window, 'next');
+      if (request === this.#statsRequest) this.stats = stats;
     } catch (error) {
-      this.error = messageOf(error);
+      if (request === this.#statsRequest) this.error = messageOf(error);
     }
   }
 

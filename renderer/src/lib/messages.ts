@@ -46,6 +46,7 @@ export const messages = {
   'corpora.statChars': ['characters', '字符数'],
   'corpora.statDistinct': ['distinct characters', '不同字符'],
   'corpora.windowsFor': ['windows of size', '窗口数，窗口大小'],
+  'corpora.windowError': ['The window size must be a whole number of at least 1 (got {got}).', '窗口大小必须是不小于 1 的整数（当前为 {got}）。'],
   'corpora.hasBom': ['Starts with a byte-order mark', '以字节序标记（BOM）开头'],
   'corpora.crlf': ['{n} CRLF line endings', '{n} 个 CRLF 换行'],
   'corpora.singletons': ['{n} character(s) occur only once; a model can hardly learn them:', '{n} 个字符只出现一次，模型很难学会它们：'],
@@ -278,6 +279,9 @@ export const messages = {
   'playground.vocabBadJson': ['"{name}" must hold a JSON array of one-character strings.', '“{name}”必须包含由单个字符组成的 JSON 数组。'],
   'playground.emptyPrime': ['Nothing typed: generation starts from the run’s sample prompt.', '未输入文本：将从该训练的样本提示开始生成。'],
 
+  // Rows of the hyperparameter group that are not form fields.
+  'compare.row.corpus': ['Corpus', '语料'],
+  'compare.row.vocabulary': ['Vocabulary size', '词表大小'],
   'compare.metric.checkpoint step': ['checkpoint step', '检查点步数'],
   'compare.metric.checkpoint val loss': ['checkpoint val loss', '检查点验证损失'],
   'compare.metric.checkpoint train loss': ['checkpoint train loss', '检查点训练损失'],
@@ -287,7 +291,8 @@ export const messages = {
   'compare.metric.last train loss': ['last train loss', '最近训练损失'],
   'compare.metric.last val loss': ['last val loss', '最近验证损失'],
   'compare.metric.last accuracy': ['last accuracy', '最近准确率'],
-  'compare.metric.steps': ['steps', '步数'],
+  // The host names this row 'step reached' (the hyperparameter row 'steps' is the planned length).
+  'compare.metric.step reached': ['step reached', '到达步数'],
   'compare.metric.chars/sec': ['chars/sec', '字符/秒'],
   'compare.metric.parameters': ['parameters', '参数量'],
 } as const satisfies Record<string, readonly [string, string]>;

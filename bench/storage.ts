@@ -1,8 +1,9 @@
 /**
  * Storage benchmark (not a test): `node --import tsx bench/storage.ts [--runs 20] [--rows 20000]`.
  *
- * 1. The compare-style read: for 20 runs of 20,000 metric rows each, the downsampled loss curves plus
- *    the last/best metrics and the run list summaries — what the Compare view asks for at once.
+ * 1. The compare query: the real `compare()` of the API (what the Compare view and `rnnwb compare` call)
+ *    over 20 runs of 20,000 metric rows each — hyperparameter and metric rows, best marks, downsampled
+ *    loss curves — plus the run list with its last/best metrics alone.
  * 2. The metrics write path: progress events arrive ~1,000 per second and the run manager flushes them
  *    in batches (`Storage.recordProgress`: insert rows, advance the step, heartbeat — one transaction).
  *    Reports the cost per batch for several batch sizes, the max sustainable event rate, and a
@@ -13,6 +14,8 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { PRESETS } from '../engine/config.ts';
+import { compare } from '../main/api/service-compare.ts';
+import { Playground } from '../main/api/service-playground.ts';
 import { Storage, type Id, type NewMetric } from '../main/storage/index.ts';
 
 const { values } = parseArgs({
@@ -84,23 +87,19 @@ console.log(`Filled ${RUNS} runs × ${ROWS} metric rows = ${totalRows} rows in $
   `(${fmt(totalRows / (fillMs / 1000), 0)} rows/s in batches of 1000); file ${fmt(storage.info.fileBytes() / 1e6, 1)} MB`);
 
 // ---------------------------------------------------------------- compare read
-function compareQuery(maxPoints: number) {
-  const runs = storage.runs.list({ ids: runIds });
-  const curves = runIds.map((id) => storage.metrics.curve(id, maxPoints));
-  const last = runIds.map((id) => storage.metrics.last(id));
-  const best = runIds.map((id) => storage.metrics.best(id));
-  return { runs, curves, last, best };
-}
-console.log('\nCompare query (run list summaries + curve + last + best for every run):');
+// No prompt, so no checkpoint is loaded: this times the database side of a comparison.
+const playground = new Playground(storage);
+const compareQuery = (maxPoints: number) => compare(storage, playground, { runIds, maxPoints });
+console.log(`\nCompare query (the API's compare() over ${RUNS} runs: table rows, best marks, downsampled curves):`);
 for (const maxPoints of [500, 1000, 2000]) {
-  compareQuery(maxPoints); // warm the page cache and statement plans
+  await compareQuery(maxPoints); // warm the page cache and statement plans
   const times: number[] = [];
   const cpu: number[] = [];
   let points = 0;
   for (let i = 0; i < 7; i++) {
     const c0 = process.cpuUsage();
     t0 = process.hrtime.bigint();
-    const result = compareQuery(maxPoints);
+    const result = await compareQuery(maxPoints);
     times.push(ms(t0));
     cpu.push(cpuMs(c0));
     points = result.curves.reduce((n, c) => n + c.step.length, 0);

@@ -1,13 +1,15 @@
-// Building what the desktop app runs, shared by `npm start` (bin/start.js) and `npm run dist`
-// (bin/dist.js): the renderer with Vite when it is missing or older than its sources, and the main
-// process, preload and engine worker bundled with esbuild (it ships with Vite) into dist/.
+// Building what the desktop app runs, shared by `npm start` (bin/start.js), `npm run dist`
+// (bin/dist.js) and `rnnwb serve` (main/cli/commands/serve.ts): the renderer with Vite when it is
+// missing or older than its sources, and the main process, preload and engine worker bundled with
+// esbuild (it ships with Vite) into dist/.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const rendererOut = path.join(root, 'dist', 'renderer', 'index.html');
+/** Where the built renderer goes unless told otherwise (what the app and `serve` load). */
+export const defaultRendererDir = path.join(root, 'dist', 'renderer');
 
 /** The newest modification time of the files under `dir` (0 when there is none). */
 function newestMtime(dir) {
@@ -21,24 +23,29 @@ function newestMtime(dir) {
   return newest;
 }
 
-/** True when dist/renderer is missing or older than renderer/ (or the API files it imports). */
-export function rendererIsStale() {
-  if (!existsSync(rendererOut)) return true;
-  const built = statSync(rendererOut).mtimeMs;
+/** True when the build in `outDir` is missing or older than renderer/ (or the API files it imports). */
+export function rendererIsStale(outDir = defaultRendererDir) {
+  const builtPage = path.join(outDir, 'index.html');
+  if (!existsSync(builtPage)) return true;
+  const built = statSync(builtPage).mtimeMs;
   const sources = Math.max(newestMtime(path.join(root, 'renderer')), newestMtime(path.join(root, 'main', 'api')), newestMtime(path.join(root, 'main', 'transport')));
   return sources > built;
 }
 
-/** Builds the renderer when needed; returns false (after one line on stderr) when the build failed. */
-export function buildRendererIfStale() {
-  if (!rendererIsStale()) return true;
+/**
+ * Builds the renderer into `outDir` when needed, saying so in one line on stderr; returns false (after
+ * one more line) when the build failed. The build empties `outDir` first: it must be a folder of its own.
+ */
+export function buildRendererIfStale(outDir = defaultRendererDir) {
+  if (!rendererIsStale(outDir)) return true;
   const config = path.join(root, 'renderer', 'vite.config.ts');
   if (!existsSync(config)) {
     process.stderr.write('The renderer has no vite.config.ts yet; skipping its build.\n');
     return false;
   }
   process.stderr.write('Building the user interface (vite build)…\n');
-  const result = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', config, '--logLevel', 'warn'], {
+  // Errors only: Vite's warnings (chunk sizes, plugin timings) are for whoever works on the renderer.
+  const result = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', config, '--outDir', path.resolve(outDir), '--logLevel', 'error'], {
     cwd: root,
     stdio: ['ignore', 'ignore', 'inherit'],
   });

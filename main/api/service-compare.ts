@@ -16,7 +16,8 @@ interface Column {
   checkpoint: CheckpointSummary | null;
 }
 
-const MAX_COLUMNS = 16;
+/** Enough for a 20-run sweep side by side, with room for a few checkpoints; wider tables stop being readable. */
+export const MAX_COLUMNS = 24;
 
 /** A metric row: how to read it from a column, and whether lower or higher is better. */
 interface MetricSpec {
@@ -31,7 +32,7 @@ const METRICS: MetricSpec[] = [
   { field: 'checkpoint train loss', better: 'lower', value: (c) => c.checkpoint?.trainLoss ?? null },
   { field: 'best val loss', better: 'lower', value: (c) => c.run.bestValLoss },
   { field: 'best val bits/char', better: 'lower', value: (c) => (c.run.bestValLoss === null ? null : c.run.bestValLoss / Math.LN2) },
-  { field: 'best val accuracy', better: 'higher', value: (c, s) => maxOf(s.metrics.list(c.run.id).map((m) => m.valAccuracy)) },
+  { field: 'best val accuracy', better: 'higher', value: (c, s) => s.metrics.bestValAccuracy(c.run.id) },
   { field: 'last train loss', better: 'lower', value: (c) => c.run.lastTrainLoss },
   { field: 'last val loss', better: 'lower', value: (c) => c.run.lastValLoss },
   { field: 'last accuracy', better: 'higher', value: (c, s) => s.metrics.last(c.run.id)?.accuracy ?? null },
@@ -54,7 +55,7 @@ export async function compare(storage: Storage, playground: Playground, input: C
   ];
   const metrics = METRICS.map((spec) => {
     const values = columns.map((c) => spec.value(c, storage));
-    return row(spec.field, values, spec.better === null ? null : bestIndex(values, spec.better));
+    return row(spec.field, values, spec.better === null ? null : bestIndices(values, spec.better)[0] ?? null);
   });
   const maxPoints = input.maxPoints ?? 500;
   if (!Number.isInteger(maxPoints) || maxPoints < 2) throw new ApiError(`maxPoints must be a whole number of at least 2 (got ${maxPoints}).`);
@@ -137,19 +138,12 @@ function row(field: string, values: (string | number | null)[], best: number | n
   return { field, values, differs: values.some((v) => JSON.stringify(v) !== first), best };
 }
 
-function bestIndex(values: (string | number | null)[], better: 'lower' | 'higher'): number | null {
-  let best: number | null = null;
-  values.forEach((v, i) => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) return;
-    const current = best === null ? null : (values[best] as number);
-    if (current === null || (better === 'lower' ? v < current : v > current)) best = i;
-  });
-  return best;
-}
-
-function maxOf(values: (number | null)[]): number | null {
-  const numbers = values.filter((v): v is number => v !== null);
-  return numbers.length === 0 ? null : Math.max(...numbers);
+/** Every column holding the best finite value (ties all count); empty when no value is a finite number. */
+export function bestIndices(values: readonly (string | number | null)[], better: 'lower' | 'higher'): number[] {
+  const numbers = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  if (numbers.length === 0) return [];
+  const best = better === 'lower' ? Math.min(...numbers) : Math.max(...numbers);
+  return values.flatMap((v, i) => (v === best ? [i] : []));
 }
 
 function toCsv(rows: (string | number | null)[][]): string {

@@ -57,10 +57,14 @@ interface ActiveRun {
   /** Set when the engine was stopped to park the run as paused (app quit). */
   parkOnExit: boolean;
   paused: boolean;
+  /** A resume was sent and the engine has not said 'resumed' yet: it holds a slot already. */
+  resuming: boolean;
   stopRequested: boolean;
 }
 
 const PARKED_REASON = 'Paused when the workbench closed; resume it to go on from its last checkpoint.';
+const waitingReason = (limit: number) =>
+  `Waiting to resume: ${limit === 1 ? 'another run is' : `${limit} runs are`} training (the concurrency limit); it goes on when one ends or pauses.`;
 
 export class RunManager {
   private readonly storage: Storage;
@@ -182,15 +186,32 @@ export class RunManager {
     const run = this.storage.runs.require(runId);
     const active = this.active.get(runId);
     if (!active) throw new ApiError(`Run "${run.name}" is ${run.status}; only a running run can pause.`, 'conflict');
-    if (active.paused) return;
+    if (active.paused && !active.resuming) {
+      // Pausing a run that waits to resume takes it out of the queue: it stays paused.
+      if (this.dequeue(runId)) this.emitStatus(this.storage.runs.update(runId, { reason: null }));
+      return;
+    }
     active.engine.pause();
   }
 
+  /**
+   * A paused engine does not count toward the concurrency limit (pausing one lets a queued run start),
+   * so resuming one must wait for a free slot like any queued run. It waits as it is, paused with its
+   * engine alive and a reason saying why, not as 'queued': that status means no process holds the run,
+   * and a queued run with an owner would escape both the heartbeat and the check for dead owners.
+   * It goes first in the queue: its engine and memory are taken already.
+   */
   resume(runId: Id): void {
     const run = this.storage.runs.require(runId);
     const active = this.active.get(runId);
     if (active) {
-      active.engine.resume();
+      if (!active.paused) active.engine.resume(); // running, or a pause on its way (which this cancels)
+      else if (active.resuming || this.queue.includes(runId)) return;
+      else if (this.runningCount() < this.limit) this.resumeEngine(active);
+      else {
+        this.queue.unshift(runId);
+        this.emitStatus(this.storage.runs.update(runId, { reason: waitingReason(this.limit) }));
+      }
       return;
     }
     if (run.status !== 'paused') throw new ApiError(`Run "${run.name}" is ${run.status}; only a paused run can resume.`, 'conflict');
@@ -207,12 +228,12 @@ export class RunManager {
     const run = this.storage.runs.require(runId);
     const active = this.active.get(runId);
     if (active) {
+      this.dequeue(runId); // it may be waiting to resume
       active.stopRequested = true;
       active.engine.stop();
       return;
     }
-    const index = this.queue.indexOf(runId);
-    if (index >= 0) this.queue.splice(index, 1);
+    this.dequeue(runId);
     if (run.status === 'queued' || (run.status === 'paused' && run.ownerPid === null)) {
       this.settle(this.storage.runs.setStatus(runId, 'stopped', run.status === 'queued' ? 'Stopped before it started.' : null));
       return;
@@ -225,8 +246,7 @@ export class RunManager {
 
   /** Forgets a run that is about to be deleted: out of the queue, its engine (if any) killed. */
   async forget(runId: Id): Promise<void> {
-    const index = this.queue.indexOf(runId);
-    if (index >= 0) this.queue.splice(index, 1);
+    this.dequeue(runId);
     const active = this.active.get(runId);
     if (active) {
       active.stopRequested = true;
@@ -302,16 +322,36 @@ export class RunManager {
     return whyOwnerIsGone(run, { hostId: this.owner.hostId, now, staleMs: this.options.staleMs });
   }
 
+  /** Engines training or about to (a paused one counts again from the moment its resume is sent). */
   private runningCount(): number {
     let n = 0;
-    for (const active of this.active.values()) if (!active.paused) n++;
+    for (const active of this.active.values()) if (!active.paused || active.resuming) n++;
     return n;
+  }
+
+  /** Takes a run out of the queue; true when it was there. */
+  private dequeue(runId: Id): boolean {
+    const index = this.queue.indexOf(runId);
+    if (index < 0) return false;
+    this.queue.splice(index, 1);
+    return true;
+  }
+
+  private resumeEngine(active: ActiveRun): void {
+    active.resuming = true;
+    active.engine.resume();
   }
 
   private schedule(): void {
     if (!this.started || this.closed) return;
     while (this.queue.length > 0 && this.runningCount() < this.limit) {
       const runId = this.queue.shift()!;
+      const waiting = this.active.get(runId);
+      if (waiting) {
+        // A paused engine whose resume waited for this slot.
+        this.resumeEngine(waiting);
+        continue;
+      }
       try {
         this.launch(runId);
       } catch (error) {
@@ -357,7 +397,9 @@ export class RunManager {
       ...(run.reproduction.kernelPath ? { kernelPath: run.reproduction.kernelPath } : {}),
     };
     const engine = new EngineProcess(this.launcher);
-    const active: ActiveRun = { runId, engine, metrics: [], flushTimer: null, parkOnExit: false, paused: false, stopRequested: false };
+    const active: ActiveRun = {
+      runId, engine, metrics: [], flushTimer: null, parkOnExit: false, paused: false, resuming: false, stopRequested: false,
+    };
     this.active.set(runId, active);
     this.wire(active, threads);
     this.emitStatus(run);
@@ -410,6 +452,7 @@ export class RunManager {
     }));
     engine.onResumed(() => this.guard(runId, () => {
       active.paused = false;
+      active.resuming = false;
       this.emitStatus(this.storage.runs.setStatus(runId, 'running'));
     }));
     engine.onExit((exit) => this.guard(runId, () => this.handleExit(active, exit)));
@@ -419,6 +462,7 @@ export class RunManager {
     const { runId } = active;
     this.flush(active);
     this.active.delete(runId);
+    this.dequeue(runId); // an engine that dies while waiting to resume
     if (!this.storage.isOpen) return;
     if (!this.storage.runs.get(runId)) {
       this.schedule();

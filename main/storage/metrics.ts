@@ -70,6 +70,7 @@ export class MetricsRepository {
   private readonly chosenRows: Statement<[CurveQuery], MetricRow>;
   private readonly lastRow: Statement<[Id], MetricRow>;
   private readonly bestRow: Statement<[Id], MetricRow>;
+  private readonly bestValAccuracyOf: Statement<[Id], { best: number | null }>;
   private readonly countRows: Statement<[Id], { n: number }>;
 
   constructor(private readonly db: Database) {
@@ -99,6 +100,10 @@ export class MetricsRepository {
     this.lastRow = db.prepare(`SELECT ${COLUMNS} FROM metrics WHERE run_id = ? ORDER BY step DESC, id DESC LIMIT 1`);
     this.bestRow = db.prepare(`SELECT ${COLUMNS} FROM metrics WHERE run_id = ? AND val_loss IS NOT NULL
       ORDER BY val_loss, step DESC LIMIT 1`);
+    // Validation accuracy is measured with validation loss, so the partial index on val_loss rows
+    // finds every candidate without reading the training rows (one per step, far more).
+    this.bestValAccuracyOf = db.prepare(`SELECT max(val_accuracy) AS best FROM metrics
+      WHERE run_id = ? AND val_loss IS NOT NULL`);
     this.countRows = db.prepare('SELECT count(*) AS n FROM metrics WHERE run_id = ?');
   }
 
@@ -138,6 +143,11 @@ export class MetricsRepository {
   best(runId: Id): MetricPoint | null {
     const row = this.bestRow.get(runId);
     return row ? toPoint(row) : null;
+  }
+
+  /** The highest validation accuracy of a run; null when it never evaluated. */
+  bestValAccuracy(runId: Id): number | null {
+    return this.bestValAccuracyOf.get(runId)!.best;
   }
 
   count(runId: Id): number {

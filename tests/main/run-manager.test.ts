@@ -155,6 +155,59 @@ describe('RunManager', () => {
     expect(() => m.pause(a.id)).toThrow(/is stopped; only a running run can pause/);
   });
 
+  it('keeps a resumed run waiting while the concurrency limit is taken, and resumes it when a slot frees', async () => {
+    const m = manager({ concurrency: 1 });
+    const a = createQueuedRun(storage, { corpusId, preset: 'reference', name: 'resumed', hyper: { ...tiny, steps: 100_000 } });
+    const b = createQueuedRun(storage, { corpusId, preset: 'reference', name: 'in-between', hyper: { ...tiny, steps: 1000 } });
+    // The runs training after each status change, and the order of what happened (A's progress, both statuses).
+    const training = new Set<number>();
+    let mostAtOnce = 0;
+    const log: string[] = [];
+    let lastStepOfA = 0;
+    m.onEvent((e) => {
+      if (e.type === 'status') {
+        if (e.status === 'running') training.add(e.runId);
+        else training.delete(e.runId);
+        mostAtOnce = Math.max(mostAtOnce, training.size);
+        log.push(`${e.runId === a.id ? 'A' : 'B'} ${e.status}`);
+      } else if (e.type === 'progress' && e.runId === a.id) {
+        lastStepOfA = e.metric.step;
+        log.push('A progress');
+      }
+    });
+    m.start();
+    const aTrains = nextRunEvent(m, (e) => e.type === 'progress' && e.runId === a.id);
+    m.enqueue(a.id);
+    m.enqueue(b.id);
+    await aTrains;
+    expect(storage.runs.require(b.id).status).toBe('queued');
+
+    // Pausing A frees its slot: B starts.
+    const bTrains = nextRunEvent(m, (e) => e.type === 'progress' && e.runId === b.id);
+    const aPaused = nextRunEvent(m, (e) => e.type === 'status' && e.runId === a.id && e.status === 'paused');
+    m.pause(a.id);
+    await Promise.all([aPaused, bTrains]);
+
+    // Resuming A while B trains: A waits, paused, saying why.
+    const stepWhilePaused = lastStepOfA;
+    const aGoesOn = nextRunEvent(m, (e) => e.type === 'progress' && e.runId === a.id && e.metric.step > stepWhilePaused);
+    m.resume(a.id);
+    expect(storage.runs.require(a.id)).toMatchObject({ status: 'paused', reason: expect.stringMatching(/^Waiting to resume: another run is training/) });
+    expect(m.isQueuedHere(a.id)).toBe(true);
+    m.resume(a.id); // a second click changes nothing
+
+    expect((await m.whenSettled(b.id)).status).toBe('done');
+    await aGoesOn;
+    expect(storage.runs.require(a.id)).toMatchObject({ status: 'running', reason: null });
+    expect(mostAtOnce).toBe(1);
+    const bDone = log.indexOf('B done');
+    expect(log.slice(log.indexOf('A paused'), bDone)).not.toContain('A progress');
+    expect(log.slice(bDone)).toEqual(expect.arrayContaining(['A running', 'A progress']));
+
+    m.stop(a.id);
+    expect((await m.whenSettled(a.id)).status).toBe('stopped');
+  });
+
   it('queues a 2×2 sweep as four linked runs that all finish', async () => {
     const m = manager({ concurrency: 2 });
     const { sweepId, runs } = createSweepRuns(storage, {

@@ -21,7 +21,8 @@ let token: string;
 const clients: WsApi[] = [];
 
 beforeAll(async () => {
-  server = startCli(['serve', '--port', '0', '--db', tmp.db]);
+  // --no-build: never rebuild the shared dist/renderer under the e2e suite (serve-build.test.ts covers building).
+  server = startCli(['serve', '--port', '0', '--db', tmp.db, '--no-build']);
   let stderr = '';
   server.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   const line = await firstLine(server).catch((error: Error) => {

@@ -28,7 +28,9 @@ export function rendererIsStale(outDir = defaultRendererDir) {
   const builtPage = path.join(outDir, 'index.html');
   if (!existsSync(builtPage)) return true;
   const built = statSync(builtPage).mtimeMs;
-  const sources = Math.max(newestMtime(path.join(root, 'renderer')), newestMtime(path.join(root, 'main', 'api')), newestMtime(path.join(root, 'main', 'transport')));
+  // The renderer's own sources and what it imports from outside renderer/ (the API types, the transport, the engine's config).
+  const sources = Math.max(newestMtime(path.join(root, 'renderer')), newestMtime(path.join(root, 'main', 'api')), newestMtime(path.join(root, 'main', 'transport')),
+    statSync(path.join(root, 'engine', 'config.ts')).mtimeMs, statSync(path.join(root, 'engine', 'protocol.ts')).mtimeMs);
   return sources > built;
 }
 

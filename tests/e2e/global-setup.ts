@@ -1,9 +1,9 @@
 /**
- * Builds the renderer when its sources are newer than the build, then starts
- * `node bin/rnnwb.js serve --port 0 --db <temp file>` and reads the address it prints. The address,
+ * Starts `node bin/rnnwb.js serve --port 0 --db <temp file>` (which builds the renderer first when it is
+ * missing or older than its sources) and reads the address it prints. The address,
  * token and database path reach the specs through process.env; the returned function stops the server.
  */
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,25 +11,7 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(full));
-    else newest = Math.max(newest, fs.statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-function buildRendererIfNeeded(): void {
-  const built = path.join(repoRoot, 'dist/renderer/index.html');
-  const sources = Math.max(newestMtime(path.join(repoRoot, 'renderer')), fs.statSync(path.join(repoRoot, 'main/transport/ws-client.ts')).mtimeMs);
-  if (fs.existsSync(built) && fs.statSync(built).mtimeMs >= sources) return;
-  execFileSync('npx', ['vite', 'build', '--config', 'renderer/vite.config.ts'], { cwd: repoRoot, stdio: 'inherit' });
-}
-
 export default async function globalSetup(): Promise<() => Promise<void>> {
-  buildRendererIfNeeded();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnwb-e2e-'));
   const db = path.join(dir, 'workbench.db');
   const server = spawn(process.execPath, [path.join(repoRoot, 'bin/rnnwb.js'), 'serve', '--port', '0', '--db', db], {

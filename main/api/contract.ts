@@ -169,8 +169,8 @@ export interface CompareRow {
   field: string;
   values: (string | number | null)[];
   differs: boolean;
-  /** For metric rows: index of the best value (lowest loss, highest accuracy); null for hyperparameters. */
-  best: number | null;
+  /** For metric rows: the columns holding the best value (lowest loss, highest accuracy; every one of a tie); empty for hyperparameters. */
+  best: number[];
 }
 export interface CompareResult {
   columns: CompareColumn[];

@@ -46,16 +46,16 @@ export async function compare(storage: Storage, playground: Playground, input: C
   const columns = columnsOf(storage, input);
   const hyperKeys = Object.keys(columns[0].run.hyper) as (keyof Hyperparameters)[];
   const hyperparameters: CompareRow[] = [
-    row('corpus', columns.map((c) => c.run.corpusName), null),
-    row('vocabulary', columns.map((c) => c.run.vocabSize), null),
+    row('corpus', columns.map((c) => c.run.corpusName), []),
+    row('vocabulary', columns.map((c) => c.run.vocabSize), []),
     ...hyperKeys.map((key) => row(key, columns.map((c) => {
       const v = c.run.hyper[key];
       return v === null || v === undefined ? null : (v as number | string);
-    }), null)),
+    }), [])),
   ];
   const metrics = METRICS.map((spec) => {
     const values = columns.map((c) => spec.value(c, storage));
-    return row(spec.field, values, spec.better === null ? null : bestIndices(values, spec.better)[0] ?? null);
+    return row(spec.field, values, spec.better === null ? [] : bestIndices(values, spec.better));
   });
   const maxPoints = input.maxPoints ?? 500;
   if (!Number.isInteger(maxPoints) || maxPoints < 2) throw new ApiError(`maxPoints must be a whole number of at least 2 (got ${maxPoints}).`);
@@ -133,7 +133,7 @@ async function samplesOf(storage: Storage, playground: Playground, columns: Colu
   return { prompt: input.prompt, texts, errors };
 }
 
-function row(field: string, values: (string | number | null)[], best: number | null): CompareRow {
+function row(field: string, values: (string | number | null)[], best: number[]): CompareRow {
   const first = JSON.stringify(values[0]);
   return { field, values, differs: values.some((v) => JSON.stringify(v) !== first), best };
 }

@@ -72,7 +72,7 @@ describe('compare', () => {
     const result = await compare(storage, playground, { runIds: [a, b] });
     const row = result.metrics.find((r) => r.field === 'best val accuracy')!;
     expect(row.values).toEqual([0.7, null]);
-    expect(row.best).toBe(0);
+    expect(row.best).toEqual([0]);
   });
 });
 
@@ -81,6 +81,15 @@ describe('best marks', () => {
     expect(bestIndices([0.5, 0.25, 0.25, null, 0.75], 'lower')).toEqual([1, 2]);
     expect(bestIndices([0.5, 0.75, 0.25, 0.75], 'higher')).toEqual([1, 3]);
     expect(bestIndices([3, 3, 3], 'lower')).toEqual([0, 1, 2]);
+  });
+
+  it('reach the compare table: runs that tie for the best value are all marked, hyperparameter rows never', async () => {
+    const a = addRun('tie-a', 20, [0.6]);
+    const b = addRun('tie-b', 20, [0.6]);
+    const c = addRun('lower', 20, [0.4]);
+    const result = await compare(storage, playground, { runIds: [a, b, c] });
+    expect(result.metrics.find((r) => r.field === 'best val accuracy')!.best).toEqual([0, 1]);
+    expect(result.hyperparameters.every((r) => r.best.length === 0)).toBe(true);
   });
 
   it('skips what is not a finite number, and marks nothing when nothing is', () => {

@@ -130,13 +130,13 @@ describe('runs through the service', () => {
     const result = await api.compare({ runIds: [reference.id, other.id], prompt: 'Hello', sampleLength: 30, maxPoints: 10 });
     expect(result.columns.map((c) => c.runName)).toEqual(['reference', 'other']);
     const hyper = Object.fromEntries(result.hyperparameters.map((r) => [r.field, r]));
-    expect(hyper.cell).toMatchObject({ values: ['lstm', 'gru'], differs: true, best: null });
+    expect(hyper.cell).toMatchObject({ values: ['lstm', 'gru'], differs: true, best: [] });
     expect(hyper.window).toMatchObject({ values: [10, 10], differs: false });
     const metrics = Object.fromEntries(result.metrics.map((r) => [r.field, r]));
     const [a, b] = metrics['last train loss'].values as number[];
-    expect(metrics['last train loss'].best).toBe(a < b ? 0 : 1);
+    expect(metrics['last train loss'].best).toEqual(a < b ? [0] : a > b ? [1] : [0, 1]);
     expect(metrics['best val loss'].values[0]).toBeNull();
-    expect(metrics['best val loss'].best).toBe(1);
+    expect(metrics['best val loss'].best).toEqual([1]);
     expect(result.curves).toHaveLength(2);
     for (const curve of result.curves) expect(curve.step.length).toBeLessThanOrEqual(20);
     expect(result.samples.prompt).toBe('Hello');

@@ -98,7 +98,7 @@ export function registerRunCommands(program: Command): void {
       const header = ['', ...result.columns.map((c) => `${c.runName}${c.step !== null ? `@${c.step}` : ''}`)];
       const rows = [...result.hyperparameters, ...result.metrics].map((row) => [
         `${row.differs ? '*' : ' '} ${row.field}`,
-        ...row.values.map((v, i) => (v === null ? null : `${typeof v === 'number' ? round(v) : v}${row.best === i ? ' ←' : ''}`)),
+        ...row.values.map((v, i) => (v === null ? null : `${typeof v === 'number' ? round(v) : v}${row.best.includes(i) ? ' ←' : ''}`)),
       ]);
       printTable(header, rows);
       if (options.prompt !== undefined) {

@@ -11,12 +11,23 @@
  * Driven through the public API (Model, createOptimizer, predictNext, generate), like training is.
  * Each of our thread counts (--threads, default 1 and every core) gets its own kernels. PyTorch runs
  * at 1 thread and at each of our other counts (above 1 with OMP_WAIT_POLICY=PASSIVE, its best
- * multi-thread setting here). `ratio` is ours / PyTorch on one thread (the target: PyTorch's speed),
- * `ratioSameThreads` ours / PyTorch on as many threads as ours; both in the measurement's own unit:
- * below 1 is faster for ms/epoch, above 1 is faster for chars/s. Our runs are interleaved around
- * PyTorch's (before and after) so both see the same machine; medians and spread (max-min)/median
- * over every run are reported. Mid rows also give their GFLOP/s as a share of the machine's
- * ceiling: PyTorch's 1-thread matmul on its largest square shape (torch_bench's mm anchor).
+ * multi-thread setting here). Ratios are ours / PyTorch in the measurement's own unit: below 1 is
+ * faster for ms/epoch, above 1 is faster for chars/s. Our runs are interleaved around PyTorch's
+ * (before and after) so both see the same machine; medians and spread (max-min)/median over every
+ * run are reported. Mid rows also give their GFLOP/s as a share of the machine's ceiling: PyTorch's
+ * 1-thread matmul on its largest square shape (torch_bench's mm anchor).
+ *
+ * The table has a row per measurement and thread count. --json prints exactly one line per
+ * measurement (reference-lstm, reference-gru, mid-lstm, mid-gru; two with --only):
+ *   {name, cell, threads, msPerEpoch | charsPerSec, gflops?, finalLoss, spread, ratio?, inference?,
+ *    kernelPath, byThreads?, torch?}
+ * The top-level figures are ours at the highest thread count measured (what a run alone gets: the
+ * run manager gives it every core), `threads` says which; `ratio` is them / PyTorch on one thread
+ * (the target). `byThreads` holds ours at the other counts, in the same shape. PyTorch's figures
+ * appear only under `torch`: its 1-thread figures, `torch.sameThreads` (at our top count) and
+ * `torch.byThreads` (at our other counts above 1), each with `ratio` = ours at that count / it, and
+ * for mid `torch.ceiling` {gflops, shape, threads, percent: our top-level GFLOP/s as a share};
+ * `torch.note` says when PyTorch ran on the reference BLAS (then there is no ratio).
  *
  *   npm run bench [-- --json] [--only reference|mid] [--kernels typescript|wasm] [--threads 1,2] [--no-torch] [--quick]
  */
@@ -27,6 +38,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CellKind } from '../engine/config.ts';
 import { Rng } from '../engine/core/rng.ts';
+import { nodeKernelHost } from '../engine/host.ts';
 import { generate, predictNext } from '../engine/infer/index.ts';
 import { referenceKernels } from '../engine/kernels/reference.ts';
 import type { Kernels } from '../engine/kernels/types.ts';
@@ -124,13 +136,17 @@ async function makeContenders(which: string | undefined, counts: number[]): Prom
   const made: Contender[] = [];
   try {
     for (const threads of counts) {
-      const kernels = await createWasmKernels({ threads });
-      made.push({ threads: kernels.threads, kernels });
+      const kernels = await createWasmKernels({ threads, ...nodeKernelHost });
+      // The kernels cap their thread count: two asked-for counts may land on one.
+      if (made.some((c) => c.threads === kernels.threads)) kernels.dispose();
+      else made.push({ threads: kernels.threads, kernels });
     }
     return made;
   } catch (err) {
     disposeAll(made);
     if (which === 'wasm') throw err;
+    // Said even under --json (on stderr): a silent fallback would pass TypeScript figures off as the engine's.
+    process.stderr.write(`WebAssembly kernels did not load (${(err as Error).message}): measuring the TypeScript kernels\n`);
     return single;
   }
 }
@@ -316,7 +332,6 @@ interface Run {
   withTorch: boolean;
   torchThreads: number[];
   log: (s: string) => void;
-  emit: (m: Measurement) => void;
 }
 
 async function main(): Promise<void> {
@@ -341,30 +356,27 @@ async function main(): Promise<void> {
   const run: Run = {
     quick: o.quick, withTorch, torchThreads,
     log: (s: string) => { if (!o.json) process.stderr.write(s + '\n'); },
-    emit: (m: Measurement) => {
-      results.push(m);
-      if (o.json) {
-        const { runs: _runs, ...line } = m;
-        process.stdout.write(JSON.stringify(line) + '\n');
-      }
-    },
+  };
+  // A group's lines go out as soon as it is done: every thread count of a name ends up on one line.
+  const report = (group: Measurement[]) => {
+    results.push(...group);
+    if (o.json) for (const line of jsonLines(group)) process.stdout.write(JSON.stringify(line) + '\n');
   };
   const path = contenders[0].kernels.path;
   if (path === 'typescript' && counts.some((n) => n > 1)) run.log('the TypeScript kernels run on one thread: measuring 1 thread only');
   run.log(`kernels: ${path}, threads ${ours.join(',')}` +
     (withTorch ? `; PyTorch anchors on, threads ${torchThreads.join(',')} (OMP_WAIT_POLICY=PASSIVE above 1)` : '; no PyTorch anchors'));
 
-  let ceiling: Ceiling | undefined;
   try {
-    if (!o.only || o.only === 'reference') referenceGroup(run, contenders);
-    if (!o.only || o.only === 'mid') ceiling = midGroup(run, contenders);
+    if (!o.only || o.only === 'reference') report(referenceGroup(run, contenders));
+    if (!o.only || o.only === 'mid') report(midGroup(run, contenders));
   } finally {
     disposeAll(contenders);
   }
-  if (!o.json) printTable(results, ceiling);
+  if (!o.json) printTable(results);
 }
 
-function referenceGroup(run: Run, contenders: Contender[]): void {
+function referenceGroup(run: Run, contenders: Contender[]): Measurement[] {
   const s = seedSetup();
   const epochs = run.quick ? 100 : 500;
   const perRound = run.quick ? 1 : 2;
@@ -386,18 +398,18 @@ function referenceGroup(run: Run, contenders: Contender[]): void {
   round();
   const torch: TorchRuns = run.withTorch ? runTorchAt('seed', run.quick, run.torchThreads) : new Map();
   round();
-  for (const slot of slots) {
+  return slots.map((slot) => {
     const m: Measurement = {
       name: `reference-${slot.cell}`, cell: slot.cell, threads: slot.contender.threads, kernelPath: slot.contender.kernels.path,
       msPerEpoch: median(slot.ms), finalLoss: slot.loss, spread: spreadOf(slot.ms), runs: slot.ms,
     };
     compareWithTorch(m, torch, 'seed');
     m.inference = inferenceFigures(slot.model!, s.vocab);
-    run.emit(m);
-  }
+    return m;
+  });
 }
 
-function midGroup(run: Run, contenders: Contender[]): Ceiling | undefined {
+function midGroup(run: Run, contenders: Contender[]): Measurement[] {
   const slow = contenders[0].kernels.path === 'typescript';
   const warmup = run.quick || slow ? 1 : 3;
   const steps = run.quick || slow ? 3 : 12;
@@ -421,7 +433,7 @@ function midGroup(run: Run, contenders: Contender[]): Ceiling | undefined {
   round();
   const torch: TorchRuns = run.withTorch ? runTorchAt('mid', run.quick, run.torchThreads) : new Map();
   if (!slow) round();
-  for (const slot of slots) {
+  return slots.map((slot) => {
     const med = median(slot.ms);
     const meas: Measurement = {
       name: `mid-${slot.cell}`, cell: slot.cell, threads: slot.contender.threads, kernelPath: slot.contender.kernels.path,
@@ -430,9 +442,72 @@ function midGroup(run: Run, contenders: Contender[]): Ceiling | undefined {
     };
     if (ceiling) meas.ceiling = { ...ceiling, percent: (100 * meas.gflops!) / ceiling.gflops };
     compareWithTorch(meas, torch, 'mid');
-    run.emit(meas);
-  }
-  return ceiling;
+    return meas;
+  });
+}
+
+// ---------------------------------------------------------------- JSON lines
+
+/** Our figures at one thread count, as a JSON line gives them. */
+interface OurFigures {
+  threads: number;
+  msPerEpoch?: number;
+  charsPerSec?: number;
+  gflops?: number;
+  finalLoss: number;
+  spread: number;
+  /** Ours at this count / PyTorch on one thread. */
+  ratio?: number;
+  inference?: Measurement['inference'];
+}
+
+/** PyTorch at one of our thread counts, and ours at that count / it. */
+type TorchAtOurThreads = TorchFigures & { ratio?: number };
+
+/** One measurement's line: ours at the top thread count, the other counts nested, PyTorch only under `torch`. */
+interface JsonLine extends OurFigures {
+  name: string;
+  cell: CellKind;
+  kernelPath: string;
+  byThreads?: OurFigures[];
+  torch?: Partial<TorchFigures> & {
+    sameThreads?: TorchAtOurThreads;
+    byThreads?: TorchAtOurThreads[];
+    ceiling?: Ceiling & { percent: number };
+    note?: string;
+  };
+}
+
+const ourFigures = (m: Measurement): OurFigures => ({
+  threads: m.threads, msPerEpoch: m.msPerEpoch, charsPerSec: m.charsPerSec, gflops: m.gflops,
+  finalLoss: m.finalLoss, spread: m.spread, ratio: m.ratio, inference: m.inference,
+});
+
+/** PyTorch at m's thread count; none at 1 thread, which is `torch` itself. */
+const torchAtOurThreads = (m: Measurement): TorchAtOurThreads | undefined =>
+  m.torchSameThreads && m.threads > 1 ? { ...m.torchSameThreads, ratio: m.ratioSameThreads } : undefined;
+
+/** A group's measurements (one per name and thread count) as one line per name. */
+function jsonLines(group: Measurement[]): JsonLine[] {
+  const names = [...new Set(group.map((m) => m.name))];
+  return names.map((name) => {
+    const rows = group.filter((m) => m.name === name).sort((a, b) => a.threads - b.threads);
+    const top = rows[rows.length - 1];
+    const others = rows.slice(0, -1);
+    const torchOthers = others.map(torchAtOurThreads).filter((t) => t !== undefined);
+    const torch: JsonLine['torch'] = {
+      ...top.torch,
+      sameThreads: torchAtOurThreads(top),
+      byThreads: torchOthers.length ? torchOthers : undefined,
+      ceiling: top.ceiling,
+      note: rows.find((m) => m.note)?.note,
+    };
+    return {
+      name, cell: top.cell, ...ourFigures(top), kernelPath: top.kernelPath,
+      byThreads: others.length ? others.map(ourFigures) : undefined,
+      torch: Object.values(torch).some((v) => v !== undefined) ? torch : undefined,
+    };
+  });
 }
 
 // ---------------------------------------------------------------- table
@@ -446,7 +521,8 @@ function ratioText(ratio: number | undefined, torch: TorchFigures | undefined): 
   return torch?.referenceBlas ? 'n/a (reference BLAS)' : '-';
 }
 
-function printTable(results: Measurement[], ceiling: Ceiling | undefined): void {
+function printTable(results: Measurement[]): void {
+  const ceiling = results.find((m) => m.ceiling)?.ceiling;
   const rows = [['measurement', 'kernels', 'thr', 'ours', 'PyTorch 1 thr', 'PyTorch N thr', 'vs 1 thr', 'vs N thr', 'spread', 'final loss', 'vs matmul ceiling', 'inference']];
   for (const m of results) {
     const vsCeiling = m.ceiling ? `${m.gflops!.toFixed(1)} of ${m.ceiling.gflops.toFixed(1)} GFLOP/s (${m.ceiling.percent.toFixed(0)}%)` : '';

@@ -7,6 +7,7 @@
 import { Command } from 'commander';
 import type { CellKind } from '../engine/config.ts';
 import { Rng } from '../engine/core/rng.ts';
+import { nodeKernelHost } from '../engine/host.ts';
 import { createWasmKernels } from '../engine/kernels/wasm/index.ts';
 import { Model } from '../engine/model.ts';
 import { createOptimizer } from '../engine/optim/index.ts';
@@ -19,7 +20,7 @@ const o = new Command()
   .option('--reference', 'the reference script\'s model instead of the mid-size one', false)
   .parse().opts<{ cell: CellKind; threads: string; steps: string; reference: boolean }>();
 
-const kernels = await createWasmKernels({ threads: Number(o.threads) });
+const kernels = await createWasmKernels({ threads: Number(o.threads), ...nodeKernelHost });
 const totals = new Map<string, { ms: number; calls: number }>();
 const shapes = (args: unknown[]): string => args.filter((a) => typeof a === 'number').slice(-4).join('×');
 for (const name of ['matmulABt', 'matmulAB', 'matmulAtB', 'sumRows', 'lstmCellForward', 'lstmCellBackward', 'gruCellForward',

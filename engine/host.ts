@@ -7,8 +7,16 @@
  * Node, the port closing in Electron) or the parent pid changing (we were re-parented: the parent
  * died without closing anything) ends the process within half a second.
  *
+ * It also holds the Node side of the WebAssembly kernels (`nodeKernelHost`: reading build/*.wasm,
+ * worker threads on the shared memory, the relaxed-SIMD flag), which the process entry hands to
+ * the trainer and main hands to its playground models.
+ *
  * The only engine file that touches Node/Electron process APIs. It never imports 'electron'.
  */
+import { readFile } from 'node:fs/promises';
+import { setFlagsFromString } from 'node:v8';
+import { Worker } from 'node:worker_threads';
+import { wasmFileUrl, type WasmKernelHost } from './kernels/wasm/index.ts';
 import type { EngineMessage } from './protocol.ts';
 
 /** Electron's `process.parentPort` (a MessagePortMain), the part we use. */
@@ -138,3 +146,21 @@ function electronHost(port: ParentPort): Host {
     finish,
   };
 }
+
+let relaxedFlagSet = false;
+
+/** The WebAssembly kernels' needs met with Node: files from disk, threads from node:worker_threads. */
+export const nodeKernelHost: Required<WasmKernelHost> = {
+  loadBytes: async (file) => new Uint8Array(await readFile(wasmFileUrl(file))),
+  startThread: (source, data) => new Worker(source, { eval: true, workerData: data }),
+  enableRelaxedSimd: () => {
+    // Node 20 (V8 11.3) validates relaxed SIMD only behind this flag; later versions ignore it.
+    if (relaxedFlagSet) return;
+    relaxedFlagSet = true;
+    try {
+      setFlagsFromString('--experimental-wasm-relaxed-simd');
+    } catch {
+      // flags are locked here: plain SIMD it is
+    }
+  },
+};

@@ -40,7 +40,7 @@ export type HostMessage =
 
 export interface ProgressMetrics {
   step: number;
-  /** Fractional epoch: steps done × batch / training windows. */
+  /** Fractional epoch: steps done / batches per epoch (step k of the n in epoch e reports e + k/n). */
   epoch: number;
   /** This step's minibatch loss (mean cross-entropy, nats). */
   trainLoss: number;

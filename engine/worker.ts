@@ -7,7 +7,7 @@
  *   fork('<repo>/engine/worker.ts', [], { execArgv: ['--import', 'tsx'], serialization: 'advanced' })
  * The trainer yields to the event loop every ~20 ms, so stop and pause get through during a run.
  */
-import { connectHost } from './host.ts';
+import { connectHost, nodeKernelHost } from './host.ts';
 import type { EngineMessage } from './protocol.ts';
 import { train, type TrainJob } from './train/trainer.ts';
 
@@ -88,7 +88,7 @@ async function run(job: TrainJob): Promise<void> {
       },
       yieldToEventLoop: host.yieldToEventLoop,
     },
-    { pid: host.pid },
+    { pid: host.pid, kernelHost: nodeKernelHost },
   );
   if (heartbeat) clearInterval(heartbeat);
   host.finish(result.status === 'error' ? 1 : 0);

@@ -1,6 +1,7 @@
 /**
  * Evaluation of a model over every window of a set (the validation split), in chunks so memory stays
- * bounded whatever the split's size. Forward only, no dropout. The loss is the mean cross-entropy over
+ * bounded whatever the split's size, and so a long pass can let the event loop in between chunks
+ * (`runYielding`). Forward only, no dropout. The loss is the mean cross-entropy over
  * every predicted character of the set (chunk means weighted by their counts), accuracy the top-1 rate.
  */
 import { GATES } from '../config.ts';
@@ -40,7 +41,32 @@ export class Evaluator {
     this.targets = new Int32Array(this.chunk * rowsPerWindow);
   }
 
+  /** The whole pass in one synchronous call (for callers with no event loop to keep serving). */
   run(): EvalResult {
+    const pass = this.chunks();
+    let next = pass.next();
+    while (!next.done) next = pass.next();
+    return next.value;
+  }
+
+  /**
+   * The same pass, letting the event loop in between chunks at least every `yieldEveryMs`: a large
+   * validation split takes seconds, and stop, pause and the parent-gone check must not wait that long.
+   */
+  async runYielding(yieldNow: () => Promise<void>, yieldEveryMs: number): Promise<EvalResult> {
+    const pass = this.chunks();
+    let lastYield = performance.now();
+    for (let next = pass.next(); ; next = pass.next()) {
+      if (next.done) return next.value;
+      if (performance.now() - lastYield >= yieldEveryMs) {
+        await yieldNow();
+        lastYield = performance.now();
+      }
+    }
+  }
+
+  /** One pass over the set, pausing (a generator `yield`) between chunks. */
+  private *chunks(): Generator<void, EvalResult> {
     const T = this.set.window;
     let lossSum = 0;
     let correct = 0;
@@ -52,6 +78,7 @@ export class Evaluator {
       lossSum += r.loss * r.count;
       correct += r.correct;
       count += r.count;
+      if (from + B < this.windows) yield;
     }
     return { loss: count > 0 ? lossSum / count : NaN, accuracy: count > 0 ? correct / count : 0, count };
   }

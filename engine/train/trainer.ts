@@ -17,7 +17,7 @@
 import { memoryEstimate, modelConfigOf, type Hyperparameters } from '../config.ts';
 import { Rng } from '../core/rng.ts';
 import { batchesPerEpoch as countBatches, effectiveStride, fillBatch, makeWindows, sequentialOrder, shuffledOrder, splitCorpus, type WindowSet } from '../data/windows.ts';
-import { kernelsFor, loadKernels } from '../kernels/index.ts';
+import { kernelsFor, loadKernels, type WasmKernelHost } from '../kernels/index.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { Model } from '../model.ts';
 import { clipGradNorm, createOptimizer, learningRateAt } from '../optim/index.ts';
@@ -59,6 +59,8 @@ export interface TrainOptions {
   pid?: number;
   /** Use these kernels instead of choosing (tests). */
   kernels?: Kernels;
+  /** Lets the WebAssembly kernels load (Node: `nodeKernelHost` from engine/host.ts); without it, TypeScript kernels. */
+  kernelHost?: WasmKernelHost;
   /** Yield to the event loop at least this often during training (ms; default 20). */
   yieldEveryMs?: number;
 }
@@ -81,6 +83,12 @@ export const NO_CONTROL: TrainControl = { shouldStop: () => false, waitIfPaused:
 
 /** Refuse runs whose weights and activations would not fit in an engine process. */
 const MAX_TRAINING_BYTES = 4 * 2 ** 30;
+
+/**
+ * Validation windows per chunk: about a training batch, so a validation pass lets the event loop in
+ * (between chunks) about as often as training does (between steps); never so few that it crawls.
+ */
+const evalChunkFor = (B: number) => Math.min(1024, Math.max(32, B));
 
 const STREAM_DROPOUT = 0x64726f70;
 const STREAM_SHUFFLE = 0x73687566;
@@ -189,7 +197,7 @@ async function prepare(rawJob: TrainJob, options: TrainOptions): Promise<Prepare
     const batchNote = hyper.batch === 'full' ? `a full batch of ${nTrain} windows` : `batches of ${hyper.batch}`;
     throw new TrainingError(`This run would need about ${gb} GB of memory (${batchNote}); use smaller minibatches, a shorter window or a smaller model.`);
   }
-  const kernels = options.kernels ?? (await chooseKernels(job, resume));
+  const kernels = options.kernels ?? (await chooseKernels(job, resume, options.kernelHost));
   const model = new Model(modelConfigOf(hyper, vocab.size), kernels);
   const optimizer = createOptimizer(hyper, model.layout.total, kernels);
   let dropoutRng = new Rng(deriveSeed(hyper.seed, STREAM_DROPOUT));
@@ -215,17 +223,17 @@ async function prepare(rawJob: TrainJob, options: TrainOptions): Promise<Prepare
   return { hyper, vocab, model, optimizer, dropoutRng, trainSet, valSet, B, batchesPerEpoch, totalSteps, step, counters };
 }
 
-async function chooseKernels(job: TrainJob, resume: ResumePoint | null): Promise<Kernels> {
+async function chooseKernels(job: TrainJob, resume: ResumePoint | null, host: WasmKernelHost | undefined): Promise<Kernels> {
   // 0 = automatic: a host decides (main's run manager does); called as a library, one thread.
   const threads = Math.max(1, job.hyper.threads);
   if (resume?.kernelPath) {
     try {
-      return await kernelsFor(resume.kernelPath, threads);
+      return await kernelsFor(resume.kernelPath, threads, host);
     } catch {
       // The checkpoint's path is not available here: continue on another (close, but not bit-exact).
     }
   }
-  return loadKernels(job.kernelPath, threads);
+  return loadKernels(job.kernelPath, threads, host);
 }
 
 async function loop(
@@ -245,7 +253,7 @@ async function loop(
   const shuffle = B < nTrain;
   let order = epochOrder(nTrain, hyper.seed, 0, false);
   let orderEpoch = -1; // a full batch keeps the identity order throughout
-  const evaluator = valSet ? new Evaluator(model, valSet) : null;
+  const evaluator = valSet ? new Evaluator(model, valSet, evalChunkFor(B)) : null;
   const early = new EarlyStopping(hyper.earlyStopPatience);
   early.setState(run.counters.early);
   const progressEvery = job.progressEvery ?? 1;
@@ -279,9 +287,9 @@ async function loop(
     }
     events.onCheckpoint?.(msg);
   };
-  const evaluate = (): EvalResult | null => {
+  const evaluate = async (): Promise<EvalResult | null> => {
     if (!evaluator) return null;
-    const r = evaluator.run();
+    const r = await evaluator.runYielding(yieldNow, yieldEveryMs);
     lastEvalStep = step;
     lastValLoss = r.loss;
     return r;
@@ -328,13 +336,13 @@ async function loop(
     windowChars += Bstep * T;
 
     let val: EvalResult | null = null;
-    if (evaluator && (step % hyper.evalEvery === 0 || step === totalSteps)) val = evaluate();
+    if (evaluator && (step % hyper.evalEvery === 0 || step === totalSteps)) val = await evaluate();
 
     if (step % progressEvery === 0 || val || step === totalSteps) {
       const t = elapsed();
       const metrics: ProgressMetrics = {
         step,
-        epoch: (step * B) / nTrain,
+        epoch: step / batchesPerEpoch, // the last batch may be short: count batches, not windows
         trainLoss: r.loss,
         trainLossAvg: windowLossSum / windowSteps,
         valLoss: val ? val.loss : null,
@@ -370,7 +378,7 @@ async function loop(
   }
 
   if (status === 'done' && evaluator && lastEvalStep !== step) {
-    const val = evaluate();
+    const val = await evaluate();
     if (val && early.record(val.loss)) emitCheckpoint('best', val.loss);
   }
   emitCheckpoint('final', lastValLoss);

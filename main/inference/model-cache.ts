@@ -4,6 +4,7 @@
  * checkpoint should not pay for decoding the safetensors file every time.
  */
 import { decodeCheckpoint, type Checkpoint } from '../../engine/format/checkpoint.ts';
+import { nodeKernelHost } from '../../engine/host.ts';
 import { loadKernels } from '../../engine/kernels/index.ts';
 import { Model } from '../../engine/model.ts';
 import { Vocabulary } from '../../engine/text/vocab.ts';
@@ -56,7 +57,7 @@ export async function loadModel(checkpointId: Id, bytes: Uint8Array, label: stri
   } catch (error) {
     throw new ApiError(`${label} cannot be read: ${error instanceof Error ? error.message : String(error)}`, 'bad-input');
   }
-  const model = new Model(checkpoint.config, await loadKernels(checkpoint.kernelPath));
+  const model = new Model(checkpoint.config, await loadKernels(checkpoint.kernelPath, 1, nodeKernelHost));
   model.params.set(checkpoint.params);
   return { checkpointId, model, vocab: Vocabulary.fromChars(checkpoint.vocab), checkpoint };
 }

@@ -5,10 +5,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_HYPERPARAMETERS, type Hyperparameters } from '../../engine/config.ts';
+import { nodeKernelHost } from '../../engine/host.ts';
 import { generate, predictNext } from '../../engine/infer/index.ts';
 import { UnknownCharactersError } from '../../engine/text/errors.ts';
 import { Vocabulary } from '../../engine/text/vocab.ts';
-import { train, type TrainJob, type TrainResult } from '../../engine/train/trainer.ts';
+import { train as trainWith, type TrainJob, type TrainResult } from '../../engine/train/trainer.ts';
+
+/** Training as the engine process runs it (engine/worker.ts): WebAssembly kernels through Node's host. */
+const train: typeof trainWith = (job, events, control, options) => trainWith(job, events, control, { kernelHost: nodeKernelHost, ...options });
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sentence = readFileSync(path.resolve(repoRoot, '../shared/corpora/seed-hello-rnn.txt'), 'utf8');

@@ -1,6 +1,5 @@
 // safetensors and the workbench checkpoint: exact round trips, readable errors, and PyTorch both ways.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,11 +12,12 @@ import { decodeSafetensors, encodeSafetensors, type Tensor } from '../../engine/
 import { CheckpointError } from '../../engine/text/errors.ts';
 import { decodeUtf8Exact } from '../../engine/text/utf8.ts';
 import { Vocabulary } from '../../engine/text/vocab.ts';
+import { train, type CheckpointMessage } from '../../engine/train/trainer.ts';
+import { runPython } from './python.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shared = (...parts: string[]) => path.resolve(repoRoot, '../shared', ...parts);
 const readText = (name: string) => decodeUtf8Exact(new Uint8Array(readFileSync(shared('corpora', name)))).text;
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 
 const workDir = mkdtempSync(path.join(tmpdir(), 'rnnwb-checkpoint-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -221,6 +221,31 @@ describe('checkpoint round trip', () => {
     expect(tensors['optim.exp_avg.gru.weight_ih_l1'].shape).toEqual([48, 16]);
   });
 
+  it("a trainer checkpoint's __metadata__ is a string → string map (what safetensors requires)", async () => {
+    // Everything the trainer writes: optimizer, dropout RNG, validation and early-stopping counters.
+    const checkpoints: CheckpointMessage[] = [];
+    const result = await train(
+      {
+        hyper: { ...DEFAULT_HYPERPARAMETERS, layers: 2, hidden: 8, embed: 4, window: 8, batch: 16, steps: 4, dropout: 0.3, valFraction: 0.2, evalEvery: 2, earlyStopPatience: 5, checkpointEvery: 2 },
+        corpusText: readText('seed-hello-rnn.txt'),
+      },
+      { onCheckpoint: (m) => checkpoints.push(m) },
+    );
+    expect(result.status).toBe('done');
+    expect(checkpoints.map((c) => c.kind)).toContain('final');
+    for (const { kind, step, bytes } of checkpoints) {
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      expect(view.getUint32(4, true)).toBe(0); // a u64 length whose high half is 0
+      const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + view.getUint32(0, true)))) as Record<string, unknown>;
+      const metadata = header.__metadata__;
+      expect(metadata !== null && typeof metadata === 'object' && !Array.isArray(metadata), `${kind}@${step}`).toBe(true);
+      const entries = Object.entries(metadata as Record<string, unknown>);
+      const notStrings = entries.filter(([, value]) => typeof value !== 'string').map(([key, value]) => `${key}: ${JSON.stringify(value)}`);
+      expect(notStrings, `${kind}@${step}`).toEqual([]);
+      expect(entries.map(([key]) => key)).toEqual(expect.arrayContaining(['format', 'config', 'vocab', 'step', 'rng', 'hyper', 'optimizer', 'trainer.best_val_loss']));
+    }
+  });
+
   it('writes weights only by default: exactly the layout tensors, in state_dict order', () => {
     const c = { ...referenceCheckpoint(), optimizer: { kind: 'adam' as const, stepCount: 5, buffers: {} } };
     const bytes = encodeCheckpoint(c);
@@ -388,7 +413,7 @@ function pytorchExchange(): PytorchExchange {
       const exported = referenceCheckpoint(21);
       const files = ['torch.safetensors', 'torch.json', 'ours.safetensors', 'loaded.json'].map((f) => path.join(workDir, f));
       writeFileSync(files[2], encodeCheckpoint(exported));
-      runPython(PYTORCH_EXCHANGE, files);
+      runPython(PYTORCH_EXCHANGE, { args: files });
       const written = JSON.parse(readFileSync(files[1], 'utf8')) as TensorJson;
       const loaded = JSON.parse(readFileSync(files[3], 'utf8')) as { state: TensorJson; metadata: Record<string, string> };
       exchange = { torchFile: files[0], written, exported, loaded: loaded.state, loadedMetadata: loaded.metadata };
@@ -400,16 +425,6 @@ function pytorchExchange(): PytorchExchange {
   return exchange;
 }
 
-function runPython(script: string, args: string[]): string {
-  const install = 'These tests need /usr/bin/python3 with PyTorch: apt-get install -y python3-torch';
-  const run = spawnSync(PYTHON, ['-c', script, ...args], { encoding: 'utf8', maxBuffer: 1 << 26 });
-  if (run.error) throw new Error(`${install} (${run.error.message}).`);
-  if (run.status !== 0) {
-    if (/No module named '?torch/.test(run.stderr)) throw new Error(`${install} (python3 has no torch module).`);
-    throw new Error(`python3 failed:\n${run.stderr}`);
-  }
-  return run.stdout;
-}
 
 const PYTORCH_EXCHANGE = `
 import json, struct, sys

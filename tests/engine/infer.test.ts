@@ -6,12 +6,17 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_HYPERPARAMETERS, type CellKind, type ModelConfig } from '../../engine/config.ts';
 import { Rng } from '../../engine/core/rng.ts';
+import { nodeKernelHost } from '../../engine/host.ts';
 import { EVERY_MAX_CHARS, GATE_NAMES, generate, predictNext, trace } from '../../engine/infer/index.ts';
+import { sampleFromLogits, type SampleOptions } from '../../engine/infer/sampling.ts';
 import { loadKernels } from '../../engine/kernels/index.ts';
 import { Model } from '../../engine/model.ts';
 import { UnknownCharactersError } from '../../engine/text/errors.ts';
 import { Vocabulary } from '../../engine/text/vocab.ts';
-import { train } from '../../engine/train/trainer.ts';
+import { train as trainWith } from '../../engine/train/trainer.ts';
+
+/** Training as the engine process runs it (engine/worker.ts): WebAssembly kernels through Node's host. */
+const train: typeof trainWith = (job, events, control, options) => trainWith(job, events, control, { kernelHost: nodeKernelHost, ...options });
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sentence = readFileSync(path.resolve(repoRoot, '../shared/corpora/seed-hello-rnn.txt'), 'utf8');
@@ -105,7 +110,7 @@ describe('predictNext', () => {
   });
 
   it('takes under 1 ms on the reference model (CPU time, best of 20 batches of 50 calls)', async () => {
-    const kernels = await loadKernels();
+    const kernels = await loadKernels(undefined, 1, nodeKernelHost);
     const m = new Model({ cell: 'lstm', layers: 1, vocabSize: vocab.size, embed: 32, hidden: 64, window: 10, objective: 'next', dropout: 0 }, kernels);
     m.initParams(new Rng(42));
     for (let i = 0; i < 300; i++) predictNext(m, vocab, 'Hello, RNN', 5); // warm up the JIT
@@ -233,5 +238,58 @@ describe('trace', () => {
     expect(rnn.chars).toHaveLength(14);
     expect(Object.keys(rnn.layers[0].gates)).toEqual(['h']);
     expect(rnn.layers[0].gates.h).toHaveLength(14);
+  });
+});
+
+describe('sampling (seeded draws against the distribution they should follow)', () => {
+  const DRAWS = 20_000;
+
+  /** Empirical frequencies of DRAWS seeded draws from these logits. */
+  function frequencies(logits: number[], opts: Partial<SampleOptions>, seed: number): number[] {
+    const V = logits.length;
+    const z = Float32Array.from(logits);
+    const scratch = new Float64Array(V);
+    const rng = new Rng(seed);
+    const counts = new Array<number>(V).fill(0);
+    for (let i = 0; i < DRAWS; i++) counts[sampleFromLogits(z, V, { temperature: 1, topK: 0, topP: 1, ...opts }, rng, scratch)]++;
+    return counts.map((c) => c / DRAWS);
+  }
+
+  /** Each frequency within 5 binomial standard deviations of its probability; a zero probability is never drawn. */
+  function expectDistribution(freq: number[], probs: number[], label: string) {
+    probs.forEach((p, i) => {
+      if (p === 0) expect(freq[i], `${label}: index ${i} is outside the kept set`).toBe(0);
+      else expect(Math.abs(freq[i] - p), `${label}: index ${i}, p = ${p.toFixed(4)}, seen ${freq[i]}`).toBeLessThanOrEqual(5 * Math.sqrt((p * (1 - p)) / DRAWS));
+    });
+  }
+
+  it('top-p keeps the smallest most-likely set whose mass reaches p, renormalised', () => {
+    // probabilities 0.3, 0.1, 0.4, 0.2 (out of order, so the cut must sort)
+    const logits = [0.3, 0.1, 0.4, 0.2].map(Math.log);
+    // 0.4 < 0.5 ≤ 0.4 + 0.3: {2, 0}, in proportion 4 : 3
+    expectDistribution(frequencies(logits, { topP: 0.5 }, 1), [3 / 7, 0, 4 / 7, 0], 'top-p 0.5');
+    // 0.4 reaches 0.3 alone: always index 2
+    expectDistribution(frequencies(logits, { topP: 0.3 }, 2), [0, 0, 1, 0], 'top-p 0.3');
+    // 0.7 < 0.75 ≤ 0.9: {2, 0, 3}
+    expectDistribution(frequencies(logits, { topP: 0.75 }, 3), [3 / 9, 0, 4 / 9, 2 / 9], 'top-p 0.75');
+    // top-k cuts first, then top-p within it: k = 3 and p = 0.95 keep {2, 0, 3}
+    expectDistribution(frequencies(logits, { topK: 3, topP: 0.95 }, 4), [3 / 9, 0, 4 / 9, 2 / 9], 'top-k 3, top-p 0.95');
+    // no cut: the softmax itself
+    expectDistribution(frequencies(logits, {}, 5), [0.3, 0.1, 0.4, 0.2], 'no cut');
+  });
+
+  it('temperature τ draws from softmax(z / τ)', () => {
+    const logits = [2, 1, 0, -1, 0.5];
+    const softmax = (tau: number) => {
+      const e = logits.map((z) => Math.exp(z / tau));
+      const sum = e.reduce((a, b) => a + b, 0);
+      return e.map((x) => x / sum);
+    };
+    for (const [tau, seed] of [[0.5, 11], [1, 12], [2, 13]]) {
+      expectDistribution(frequencies(logits, { temperature: tau }, seed), softmax(tau), `τ = ${tau}`);
+    }
+    // the three distributions are far apart at this many draws (so the test tells them apart)
+    expect(softmax(0.5)[0] - softmax(1)[0]).toBeGreaterThan(0.15);
+    expect(softmax(1)[0] - softmax(2)[0]).toBeGreaterThan(0.1);
   });
 });

@@ -8,6 +8,7 @@ import { CELL_KINDS, type CellKind, type ModelConfig, type Objective } from '../
 import { Rng } from '../../engine/core/rng.ts';
 import { referenceKernels } from '../../engine/kernels/reference.ts';
 import type { Kernels } from '../../engine/kernels/types.ts';
+import { dropoutForward } from '../../engine/layers/dropout.ts';
 import { Model, type GateTrace } from '../../engine/model.ts';
 
 const V = 9;
@@ -160,6 +161,57 @@ describe('training behaviour', () => {
     expect(model.evaluate(ids, argmax, 2, 6)).toMatchObject({ correct: 12, count: 12 });
     const wrong = argmax.map((v) => (v + 1) % V);
     expect(model.evaluate(ids, wrong, 2, 6).correct).toBe(0);
+  });
+});
+
+describe('dropout (inverted, as PyTorch\'s nn.Dropout)', () => {
+  it('zeroes about p of the elements and scales the survivors by exactly 1/(1 − p)', () => {
+    const n = 200_000;
+    for (const p of [0.2, 0.5, 0.7]) {
+      const ones = new Float32Array(n).fill(1);
+      const out = new Float32Array(n);
+      const mask = new Float32Array(n);
+      dropoutForward(out, mask, ones, p, new Rng(31), n);
+      const keep = Math.fround(1 / (1 - p));
+      let zeros = 0;
+      let sum = 0;
+      for (let i = 0; i < n; i++) {
+        if (out[i] === 0) zeros++;
+        else if (out[i] !== keep) throw new Error(`p = ${p}: element ${i} is ${out[i]}, neither 0 nor 1/(1 − p) = ${keep}`);
+        if (mask[i] !== out[i]) throw new Error(`p = ${p}: mask ${i} is ${mask[i]}, output ${out[i]}`);
+        sum += out[i];
+      }
+      // zeros ~ Binomial(n, p); the mean of the outputs stays 1 (Var of one output = p/(1 − p))
+      expect(Math.abs(zeros / n - p), `p = ${p}`).toBeLessThan(5 * Math.sqrt((p * (1 - p)) / n));
+      expect(Math.abs(sum / n - 1), `p = ${p}`).toBeLessThan(5 * Math.sqrt(p / (1 - p) / n));
+    }
+    // any input: a survivor is x/(1 − p), exactly when 1/(1 − p) is a power of two
+    const rng = new Rng(4);
+    const x = Float32Array.from({ length: 1000 }, () => rng.normal());
+    const out = new Float32Array(1000);
+    dropoutForward(out, new Float32Array(1000), x, 0.75, new Rng(5), 1000);
+    for (let i = 0; i < 1000; i++) expect(out[i] === 0 || out[i] === 4 * x[i]).toBe(true);
+    expect(out.filter((v) => v === 0).length).toBeGreaterThan(650);
+  });
+
+  it('is for training only: inference (logits, step) is the same model without dropout', () => {
+    const dropped = makeModel('lstm', 'every', { layers: 3, dropout: 0.5 });
+    const plain = new Model({ ...dropped.config, dropout: 0 });
+    plain.params.set(dropped.params);
+    const ids = randomIds(24, 12);
+    expect(Array.from(dropped.logits(ids, 4, 6))).toEqual(Array.from(plain.logits(ids, 4, 6)));
+    const a = new Float32Array(V);
+    const b = new Float32Array(V);
+    const sa = dropped.createState();
+    const sb = plain.createState();
+    for (const id of ids.subarray(0, 6)) {
+      dropped.step(sa, id, a);
+      plain.step(sb, id, b);
+      expect(Array.from(a)).toEqual(Array.from(b));
+    }
+    // while training with an Rng it does change the forward
+    const targets = randomIds(24, 13);
+    expect(dropped.forwardBackward(ids, targets, 4, 6, new Rng(1)).loss).not.toBe(plain.forwardBackward(ids, targets, 4, 6, null).loss);
   });
 });
 

@@ -1,12 +1,14 @@
 /**
  * Optimizers, clipping and schedules against their formulas, computed independently here in float64
- * (PyTorch's documented algorithms; the same numbers were cross-checked once against torch 1.13 by
- * hand, not hard-coded). Our optimizers keep float32 state, hence the float32-sized tolerances.
+ * (PyTorch's documented algorithms), then against PyTorch itself: torch.optim, clip_grad_norm_ and
+ * lr_scheduler run in /usr/bin/python3 on the same parameters and gradients, compared element by
+ * element after every step. Our optimizers keep float32 state, hence the float32-sized tolerances.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HYPERPARAMETERS, type Hyperparameters } from '../../engine/config.ts';
 import { Rng } from '../../engine/core/rng.ts';
 import { Adam, clipGradNorm, createOptimizer, learningRateAt, RmsProp, Sgd, type Optimizer } from '../../engine/optim/index.ts';
+import { runPython } from './python.ts';
 
 const N = 16;
 const STEPS = 6;
@@ -202,5 +204,143 @@ describe('learningRateAt', () => {
     expect(learningRateAt(s, 25, 100)).toBeCloseTo((0.1 * (1 + Math.SQRT1_2)) / 2, 12);
     expect(learningRateAt(s, 100, 100)).toBeCloseTo(0, 12);
     expect(learningRateAt(s, 150, 100)).toBeCloseTo(0, 12);
+  });
+});
+
+// ---- PyTorch itself, via /usr/bin/python3 (as in checkpoint.test.ts: fails, never skips, without torch) ----
+
+
+interface TorchCase {
+  name: string;
+  optimizer: 'sgd' | 'rmsprop' | 'adam';
+  lr: number;
+  momentum: number;
+  weightDecay: number;
+}
+
+const TORCH_CASES: TorchCase[] = [
+  { name: 'SGD(momentum=0.9, weight_decay=0.01)', optimizer: 'sgd', lr: 0.05, momentum: 0.9, weightDecay: 0.01 },
+  { name: 'RMSprop(weight_decay=0.01)', optimizer: 'rmsprop', lr: 0.01, momentum: 0, weightDecay: 0.01 },
+  { name: 'RMSprop(momentum=0.5, weight_decay=0.01)', optimizer: 'rmsprop', lr: 0.01, momentum: 0.5, weightDecay: 0.01 },
+  { name: 'Adam(weight_decay=0.1)', optimizer: 'adam', lr: 0.01, momentum: 0, weightDecay: 0.1 },
+];
+const CLIP_GRADS = [[3, 4, 12], [0.1, -0.2, 0.05], [-7.5, 1e-3, 2.25, 40]];
+const CLIP_MAX = 5;
+const SCHEDULE_STEPS = 24;
+const STEP_LR = { lr: 0.1, decayEvery: 5, decayGamma: 0.5 };
+
+interface TorchResults {
+  /** Parameters after each step, per case. */
+  trajectories: number[][][];
+  clip: { norm: number; grads: number[] }[];
+  /** The learning rate each step 0..SCHEDULE_STEPS runs at. */
+  stepLr: number[];
+  cosine: number[];
+}
+
+const TORCH_SCRIPT = `
+import json, sys
+import torch
+
+job = json.load(sys.stdin)
+out = {"trajectories": [], "clip": []}
+for case in job["cases"]:
+    p = torch.nn.Parameter(torch.tensor(job["p0"], dtype=torch.float32))
+    kind, lr, mu, wd = case["optimizer"], case["lr"], case["momentum"], case["weightDecay"]
+    if kind == "sgd":
+        opt = torch.optim.SGD([p], lr=lr, momentum=mu, weight_decay=wd)
+    elif kind == "rmsprop":
+        opt = torch.optim.RMSprop([p], lr=lr, alpha=0.99, eps=1e-8, momentum=mu, weight_decay=wd)
+    else:
+        opt = torch.optim.Adam([p], lr=lr, betas=(0.9, 0.999), eps=1e-8, weight_decay=wd)
+    steps = []
+    for g in job["grads"]:
+        p.grad = torch.tensor(g, dtype=torch.float32)
+        opt.step()
+        steps.append(p.detach().tolist())
+    out["trajectories"].append(steps)
+for g in job["clip"]:
+    p = torch.nn.Parameter(torch.zeros(len(g)))
+    p.grad = torch.tensor(g, dtype=torch.float32)
+    norm = torch.nn.utils.clip_grad_norm_([p], job["clipMax"])
+    out["clip"].append({"norm": float(norm), "grads": p.grad.tolist()})
+
+def lrs(make):
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=job["stepLr"]["lr"])
+    sched = make(opt)
+    seen = []
+    for _ in range(job["scheduleSteps"] + 1):
+        seen.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    return seen
+s = job["stepLr"]
+out["stepLr"] = lrs(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=s["decayEvery"], gamma=s["decayGamma"]))
+out["cosine"] = lrs(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=job["scheduleSteps"], eta_min=0))
+print(json.dumps(out))
+`;
+
+let torchResults: TorchResults | Error | undefined;
+
+/** One python3 process for every comparison (importing torch takes seconds). */
+function torchResultsFor(p0: Float64Array, grads: Float64Array[]): TorchResults {
+  if (torchResults === undefined) {
+    try {
+      const job = {
+        p0: Array.from(p0), grads: grads.map((g) => Array.from(g)), cases: TORCH_CASES,
+        clip: CLIP_GRADS, clipMax: CLIP_MAX, stepLr: STEP_LR, scheduleSteps: SCHEDULE_STEPS,
+      };
+      torchResults = JSON.parse(runPython(TORCH_SCRIPT, { input: JSON.stringify(job) })) as TorchResults;
+    } catch (err) {
+      torchResults = err as Error;
+    }
+  }
+  if (torchResults instanceof Error) throw torchResults;
+  return torchResults;
+}
+
+/** numpy.allclose per element, |ours − torch| ≤ atol + rtol·|torch|: float32 rounding near 0 is absolute, not relative. */
+function expectAllClose(ours: ArrayLike<number>, torch: ArrayLike<number>, label: string, rtol = 1e-5, atol = 1e-7): void {
+  expect(ours.length, label).toBe(torch.length);
+  for (let i = 0; i < torch.length; i++) {
+    if (!(Math.abs(ours[i] - torch[i]) <= atol + rtol * Math.abs(torch[i]))) {
+      expect.fail(`${label}, element ${i}: ours ${ours[i]}, PyTorch ${torch[i]} (|difference| ${Math.abs(ours[i] - torch[i])})`);
+    }
+  }
+}
+
+
+describe('against PyTorch (torch.optim, clip_grad_norm_, lr_scheduler via /usr/bin/python3)', () => {
+  const { p0, grads } = problem(9);
+
+  TORCH_CASES.forEach((c, index) => {
+    it(`${c.name}: the same parameters after each of ${STEPS} steps, element by element`, () => {
+      const torch = torchResultsFor(p0, grads).trajectories[index];
+      const opt = createOptimizer(c, N);
+      const p = Float32Array.from(p0);
+      grads.forEach((g, step) => {
+        opt.step(p, Float32Array.from(g), c.lr);
+        expectAllClose(p, torch[step], `after step ${step + 1}`);
+      });
+    });
+  });
+
+  it(`clip_grad_norm_(max_norm=${CLIP_MAX}): the same total norm and the same clipped gradients`, () => {
+    const torch = torchResultsFor(p0, grads).clip;
+    CLIP_GRADS.forEach((g0, i) => {
+      const g = Float32Array.from(g0);
+      expect(clipGradNorm(g, CLIP_MAX)).toBeCloseTo(torch[i].norm, 5);
+      expectAllClose(g, torch[i].grads, `gradient ${i}`);
+    });
+  });
+
+  it('StepLR and CosineAnnealingLR: the same learning rate at every step', () => {
+    const torch = torchResultsFor(p0, grads);
+    const h = { ...DEFAULT_HYPERPARAMETERS, ...STEP_LR };
+    for (let step = 0; step <= SCHEDULE_STEPS; step++) {
+      expect(learningRateAt({ ...h, schedule: 'step' }, step, SCHEDULE_STEPS), `StepLR at step ${step}`).toBeCloseTo(torch.stepLr[step], 12);
+      expect(learningRateAt({ ...h, schedule: 'cosine' }, step, SCHEDULE_STEPS), `cosine at step ${step}`).toBeCloseTo(torch.cosine[step], 12);
+    }
   });
 });

@@ -7,7 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HYPERPARAMETERS, type Hyperparameters } from '../../engine/config.ts';
 import { decodeCheckpoint } from '../../engine/format/checkpoint.ts';
-import { train, type CheckpointMessage, type ProgressMessage } from '../../engine/train/trainer.ts';
+import { nodeKernelHost } from '../../engine/host.ts';
+import { train as trainWith, type CheckpointMessage, type ProgressMessage } from '../../engine/train/trainer.ts';
+
+/** Training as the engine process runs it (engine/worker.ts): WebAssembly kernels through Node's host. */
+const train: typeof trainWith = (job, events, control, options) => trainWith(job, events, control, { kernelHost: nodeKernelHost, ...options });
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const sentence = readFileSync(path.resolve(repoRoot, '../shared/corpora/seed-hello-rnn.txt'), 'utf8');

@@ -7,15 +7,24 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_HYPERPARAMETERS, type Hyperparameters } from '../../engine/config.ts';
 import { buildLayout } from '../../engine/core/params.ts';
 import { decodeCheckpoint, encodeCheckpoint } from '../../engine/format/checkpoint.ts';
+import { nodeKernelHost } from '../../engine/host.ts';
 import { referenceKernels } from '../../engine/kernels/reference.ts';
 import { Model } from '../../engine/model.ts';
 import { createOptimizer } from '../../engine/optim/index.ts';
 import { Vocabulary } from '../../engine/text/vocab.ts';
 import { predictNext } from '../../engine/infer/predict.ts';
+import { Rng } from '../../engine/core/rng.ts';
+import { makeWindows } from '../../engine/data/windows.ts';
+import { Evaluator } from '../../engine/train/evaluate.ts';
+import { checkFinite } from '../../engine/train/guard.ts';
+import { TrainingError } from '../../engine/train/validate.ts';
 import {
-  NO_CONTROL, epochOrder, resolvePrompt, train,
+  NO_CONTROL, epochOrder, resolvePrompt, train as trainWith,
   type CheckpointMessage, type DoneMessage, type ErrorMessage, type ProgressMessage, type ReadyMessage, type TrainControl,
 } from '../../engine/train/trainer.ts';
+
+/** Training as the engine process runs it (engine/worker.ts): WebAssembly kernels through Node's host. */
+const train: typeof trainWith = (job, events, control, options) => trainWith(job, events, control, { kernelHost: nodeKernelHost, ...options });
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const corpus = (name: string) => readFileSync(path.resolve(repoRoot, '../shared/corpora', name), 'utf8');
@@ -67,7 +76,7 @@ describe('train (library call)', () => {
       expect(p.accuracy).toBeLessThanOrEqual(1);
       expect(Number.isFinite(p.gradNorm) && p.gradNorm > 0).toBe(true);
       expect(p.lr).toBe(0.01);
-      expect(p.epoch).toBeCloseTo((p.step * 16) / 73, 12);
+      expect(p.epoch).toBe(p.step / 5); // ceil(73 / 16) = 5 batches per epoch
       expect(p.elapsedMs).toBeGreaterThan(0);
       // validation exactly every 10 steps (and the last step, 30, is one of them)
       if (p.step % 10 === 0) {
@@ -122,6 +131,9 @@ describe('train (library call)', () => {
     await train({ hyper: { ...small, batch: 30, steps: null, epochs: 2, valFraction: 0, checkpointEvery: 0 }, corpusText: sentence }, mini.events);
     expect(mini.ev.ready[0].totalSteps).toBe(8); // ceil(94 / 30) = 4 per epoch
     expect(mini.ev.done[0].step).toBe(8);
+    // step k of an epoch of n batches is epoch e + k/n, even though 4 × 30 > 94 (the last batch has 4 windows)
+    expect(mini.ev.progress.map((p) => p.epoch)).toEqual([0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2]);
+    expect(mini.ev.progress[mini.ev.progress.length - 1].epoch).toBe(2);
   });
 
   it('shuffles each epoch from (seed, epoch): a permutation, different per epoch and seed, identity for full batch', () => {
@@ -207,6 +219,72 @@ describe('train (library call)', () => {
     expect(ev.error[0].step).toBe(5);
     expect(ev.error[0].message).toMatch(/^Training diverged at step 5: the (loss|gradient norm) became (NaN|Infinity|-Infinity)\. Try to lower the learning rate \(now 0\.01\) or enable gradient clipping/);
     expect(ev.error[0].message).not.toMatch(/\n\s+at /); // no stack
+  });
+
+  it('stops with an error naming the gradient norm and the step when the loss is finite but the gradients are not', async () => {
+    // Zero embeddings keep every gate input at its bias, so the loss stays finite; input weights at
+    // float32's maximum then overflow the gradient flowing back into the embedding.
+    const hyper = { ...small, valFraction: 0, steps: 10, checkpointEvery: 0 };
+    const vocab = Vocabulary.fromText(sentence);
+    const model = new Model({ cell: 'lstm', layers: 1, vocabSize: vocab.size, embed: 8, hidden: 16, window: 8, objective: 'next', dropout: 0 });
+    model.initParams(new Rng(1));
+    model.layout.view(model.params, 'embedding.weight').fill(0);
+    model.layout.view(model.params, 'lstm.weight_ih_l0').fill(3e38);
+    const head = model.layout.view(model.params, 'linear.weight');
+    for (let i = 0; i < head.length; i++) head[i] *= 100; // a strong gradient into h
+    const opt = createOptimizer(hyper, model.layout.total);
+    const bytes = encodeCheckpoint(
+      { config: model.config, vocab: vocab.chars, params: model.params, step: 4, hyper, optimizer: { kind: 'adam', stepCount: 4, buffers: opt.state() } },
+      { withOptimizer: true },
+    );
+    const { ev, events } = recorder();
+    const result = await train({ hyper, corpusText: sentence, resumeFrom: bytes }, events);
+    expect(result.status).toBe('error');
+    expect(ev.progress).toEqual([]);
+    expect(ev.error).toHaveLength(1);
+    expect(ev.error[0].step).toBe(5);
+    expect(ev.error[0].message).toMatch(/^Training diverged at step 5: the gradient norm became (NaN|Infinity)\. Try to lower the learning rate \(now 0\.01\) or enable gradient clipping/);
+
+    // the guard itself: a finite loss does not excuse a NaN or infinite norm, with or without clipping
+    const messageOf = (fn: () => void) => {
+      try {
+        fn();
+      } catch (e) {
+        expect(e).toBeInstanceOf(TrainingError);
+        return { message: (e as TrainingError).message, step: (e as TrainingError).step };
+      }
+      throw new Error('expected a TrainingError');
+    };
+    expect(messageOf(() => checkFinite(12, 2.5, NaN, 0.001, 5))).toEqual({
+      message: 'Training diverged at step 12: the gradient norm became NaN. Try to lower the learning rate (now 0.001) or clip harder (now 5).',
+      step: 12,
+    });
+    expect(messageOf(() => checkFinite(3, 2.5, Infinity, 0.01, 0)).message).toMatch(/^Training diverged at step 3: the gradient norm became Infinity\./);
+    expect(() => checkFinite(3, 2.5, 1e30, 0.01, 0)).not.toThrow();
+  });
+
+  it('lets the event loop in between the chunks of a long validation pass (stop, pause and the parent check stay prompt)', async () => {
+    // batch 16: validation goes in chunks of max(32, batch) windows; 204 validation characters give 196 windows, 7 chunks
+    const text = sentence.repeat(4);
+    const hyper = { ...small, steps: 1, valFraction: 0.5, evalEvery: 1, checkpointEvery: 0 };
+    const { ev, events } = recorder();
+    const progressAtYield: number[] = [];
+    const control: TrainControl = { ...NO_CONTROL, yieldToEventLoop: async () => void progressAtYield.push(ev.progress.length) };
+    await train({ hyper, corpusText: text }, events, control, { yieldEveryMs: 0 });
+    expect(ev.error).toEqual([]);
+    expect(ev.ready[0].valWindows).toBe(196);
+    // step 1's validation runs before its progress event: the yields seen with no progress yet came from inside it
+    expect(progressAtYield.filter((n) => n === 0)).toHaveLength(6);
+
+    // the yielding pass is the synchronous pass, number for number
+    const vocab = Vocabulary.fromText(text);
+    const model = new Model({ cell: 'lstm', layers: 1, vocabSize: vocab.size, embed: 8, hidden: 16, window: 8, objective: 'next', dropout: 0 });
+    model.initParams(new Rng(2));
+    const evaluator = new Evaluator(model, makeWindows(vocab.encode(text), 8, 'next', 1), 100);
+    let yields = 0;
+    const yielded = await evaluator.runYielding(async () => void yields++, 0);
+    expect(yielded).toEqual(evaluator.run());
+    expect(yields).toBe(Math.ceil(evaluator.windows / 100) - 1); // between chunks, not after the last
   });
 
   it('early-stops after `patience` evaluations without a better validation loss (status early-stopped)', async () => {

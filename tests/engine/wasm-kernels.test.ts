@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceKernels } from '../../engine/kernels/reference.ts';
 import { fusedReference } from '../../engine/kernels/fused.ts';
-import { createWasmKernels, relaxedSimdSupported, type WasmKernels } from '../../engine/kernels/wasm/index.ts';
+import { nodeKernelHost } from '../../engine/host.ts';
+import { createWasmKernels, relaxedSimdSupported, wasmFileUrl, type WasmKernelOptions, type WasmKernels } from '../../engine/kernels/wasm/index.ts';
 import { Rng } from '../../engine/core/rng.ts';
 
 const rng = new Rng(1234);
@@ -62,11 +63,11 @@ describe.each(['wasm-simd', 'wasm-relaxed-simd'])('%s kernels', (name) => {
 
   beforeAll(async () => {
     const relaxed = name === 'wasm-relaxed-simd';
-    if (relaxed && !(await relaxedSimdSupported())) {
+    if (relaxed && !relaxedSimdSupported(nodeKernelHost.enableRelaxedSimd)) {
       skip = true;
       return;
     }
-    k = await createWasmKernels({ threads: 1, relaxed });
+    k = await createWasmKernels({ threads: 1, relaxed, ...nodeKernelHost });
   });
   afterAll(() => k?.dispose());
 
@@ -302,9 +303,9 @@ describe('threads', () => {
 
   it('give bit-identical results for 1 and 2 threads, both SIMD variants', async () => {
     for (const relaxed of [false, true]) {
-      if (relaxed && !(await relaxedSimdSupported())) continue;
-      const one = await createWasmKernels({ threads: 1, relaxed });
-      const two = await createWasmKernels({ threads: 2, relaxed });
+      if (relaxed && !relaxedSimdSupported(nodeKernelHost.enableRelaxedSimd)) continue;
+      const one = await createWasmKernels({ threads: 1, relaxed, ...nodeKernelHost });
+      const two = await createWasmKernels({ threads: 2, relaxed, ...nodeKernelHost });
       try {
         expect(two.threads).toBe(2);
         for (const [M, N, K] of SHAPES_T) {
@@ -351,7 +352,7 @@ describe('threads', () => {
   });
 
   it('keep working on one thread after dispose', async () => {
-    const k = await createWasmKernels({ threads: 2 });
+    const k = await createWasmKernels({ threads: 2, ...nodeKernelHost });
     k.dispose();
     expect(k.threads).toBe(1);
     const [M, N, K] = [64, 300, 41];
@@ -376,6 +377,34 @@ describe('threads', () => {
     expect(k.path).toBe('wasm-simd');
     k.dispose();
   });
+
+  it('run on one thread, bit-identical to the threaded kernels, when the host cannot start threads (a page)', async () => {
+    const { loadBytes } = nodeKernelHost;
+    const alone = await createWasmKernels({ threads: 2, relaxed: false, loadBytes });
+    const threaded = await createWasmKernels({ threads: 2, relaxed: false, ...nodeKernelHost });
+    try {
+      expect(alone.threads).toBe(1);
+      expect(threaded.threads).toBe(2);
+      const [M, N, K] = [64, 300, 41];
+      const a = fill(new Float32Array(M * K)), w = fill(new Float32Array(N * K));
+      const [o1, o2] = [alone, threaded].map((kk) => {
+        const out = kk.alloc(M * N);
+        kk.matmulABt(out, 0, copyIn(kk, a), 0, copyIn(kk, w), 0, null, 0, M, N, K, false);
+        return out;
+      });
+      expect(bitsEqual(o1, o2)).toBe(true);
+    } finally {
+      alone.dispose();
+      threaded.dispose();
+    }
+  });
+
+  it('say which option is missing when nothing can read the .wasm files', async () => {
+    // as a JavaScript caller (or an old one) would: the types already demand loadBytes
+    await expect(createWasmKernels({ threads: 1 } as unknown as WasmKernelOptions)).rejects.toThrow(/needs options\.loadBytes/);
+    await expect(createWasmKernels(undefined as unknown as WasmKernelOptions)).rejects.toThrow(/needs options\.loadBytes/);
+    expect(wasmFileUrl('kernels-simd.wasm').href).toMatch(/engine\/kernels\/wasm\/build\/kernels-simd\.wasm$/);
+  });
 });
 
 describe('a model on the WebAssembly kernels', () => {
@@ -385,7 +414,7 @@ describe('a model on the WebAssembly kernels', () => {
     const grads: Float32Array[] = [];
     const losses: number[] = [];
     for (const threads of [1, 2]) {
-      const k = await createWasmKernels({ threads });
+      const k = await createWasmKernels({ threads, ...nodeKernelHost });
       try {
         const B = 36, T = 16, V = 23;
         const model = new Model({ cell, layers: 2, vocabSize: V, embed: 16, hidden: 130, window: T, objective: 'every', dropout: 0 }, k);

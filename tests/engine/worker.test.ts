@@ -76,6 +76,50 @@ function isGone(pid: number): boolean {
   }
 }
 
+const corpusPath = (name: string) => path.resolve(repoRoot, '../shared/corpora', name);
+
+/**
+ * Starts `hyper` on (the first `chars` characters of) a corpus in a worker forked by an intermediate
+ * Node process, kills that parent once the worker reports its first progress, and waits up to a
+ * second for the worker to go (killing it if it did not).
+ */
+async function killParentOfTrainingWorker(hyper: typeof PRESETS.reference.hyper, corpusFile: string, chars?: number) {
+  // The intermediate reads the corpus itself: a large one would not fit in an environment variable.
+  const script = `
+    import { fork } from 'node:child_process';
+    import { readFileSync } from 'node:fs';
+    const text = readFileSync(process.env.CORPUS, 'utf8');
+    const corpusText = process.env.CHARS ? text.slice(0, Number(process.env.CHARS)) : text;
+    const child = fork(process.env.WORKER, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', cwd: process.env.ROOT });
+    child.on('message', (m) => { if (m.type === 'progress') { console.log(JSON.stringify({ pid: child.pid })); child.removeAllListeners('message'); } });
+    child.send({ type: 'start', hyper: JSON.parse(process.env.HYPER), corpusText });
+    setInterval(() => {}, 1000);
+  `;
+  const middle = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: repoRoot,
+    env: { ...process.env, WORKER: workerPath, ROOT: repoRoot, HYPER: JSON.stringify(hyper), CORPUS: corpusFile, CHARS: chars === undefined ? '' : String(chars) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  started.push(middle);
+  const workerPid = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    middle.stdout!.on('data', (d) => {
+      out += String(d);
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line) resolve(JSON.parse(line).pid);
+    });
+    middle.on('exit', () => reject(new Error(`intermediate exited early: ${out}`)));
+  });
+  expect(isGone(workerPid)).toBe(false); // training
+  middle.kill('SIGKILL');
+  const t0 = Date.now();
+  while (!isGone(workerPid) && Date.now() - t0 < 1000) await sleep(20);
+  const gone = isGone(workerPid);
+  const goneAfterMs = Date.now() - t0;
+  if (!gone) process.kill(workerPid, 'SIGKILL');
+  return { workerPid, gone, goneAfterMs };
+}
+
 describe('engine/worker.ts in a Node child process', () => {
   it('runs the reference job: ready, progress, pause/resume, heartbeat, stop → stopped + final checkpoint that predicts', async () => {
     const w = startWorker();
@@ -203,37 +247,17 @@ describe('engine/worker.ts in a Node child process', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('ends by itself within ~2 s when its parent is killed (no orphaned engines)', async () => {
-    // An intermediate Node process forks the worker, starts the reference job and prints the worker's pid.
-    const script = `
-      import { fork } from 'node:child_process';
-      const child = fork(process.env.WORKER, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', cwd: process.env.ROOT });
-      child.on('message', (m) => { if (m.type === 'progress') { console.log(JSON.stringify({ pid: child.pid })); child.removeAllListeners('message'); } });
-      child.send(JSON.parse(process.env.JOB));
-      setInterval(() => {}, 1000);
-    `;
-    const job = { type: 'start', hyper: PRESETS.reference.hyper, corpusText: sentence };
-    const middle = spawn(process.execPath, ['--input-type=module', '-e', script], {
-      cwd: repoRoot,
-      env: { ...process.env, WORKER: workerPath, ROOT: repoRoot, JOB: JSON.stringify(job) },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    started.push(middle);
-    const workerPid = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      middle.stdout!.on('data', (d) => {
-        out += String(d);
-        const line = out.split('\n').find((l) => l.startsWith('{'));
-        if (line) resolve(JSON.parse(line).pid);
-      });
-      middle.on('exit', () => reject(new Error(`intermediate exited early: ${out}`)));
-    });
-    expect(isGone(workerPid)).toBe(false); // training
-    middle.kill('SIGKILL');
-    const t0 = Date.now();
-    while (!isGone(workerPid) && Date.now() - t0 < 2000) await sleep(50);
-    const gone = isGone(workerPid);
-    if (!gone) process.kill(workerPid, 'SIGKILL');
-    expect(gone).toBe(true);
+  it('ends by itself within a second when its parent is killed (no orphaned engines)', async () => {
+    const { workerPid, gone, goneAfterMs } = await killParentOfTrainingWorker(PRESETS.reference.hyper, corpusPath('seed-hello-rnn.txt'));
+    expect(gone, `worker ${workerPid} still alive ${goneAfterMs} ms after its parent was killed`).toBe(true);
+    expect(goneAfterMs).toBeLessThan(1000); // the host exits on 'disconnect', and checks the parent pid every 250 ms
+  });
+
+  it('ends within a second even in the middle of a long validation pass', async () => {
+    // 50,000 validation windows take seconds to evaluate; the parent dies right after step 1, as step 2's pass starts.
+    const hyper = { ...PRESETS.reference.hyper, batch: 16, steps: 1000, valFraction: 0.5, evalEvery: 2 };
+    const { workerPid, gone, goneAfterMs } = await killParentOfTrainingWorker(hyper, corpusPath('kjv-1mib.txt'), 100_000);
+    expect(gone, `worker ${workerPid} still alive ${goneAfterMs} ms after its parent was killed`).toBe(true);
+    expect(goneAfterMs).toBeLessThan(1000);
   });
 });

@@ -2,7 +2,11 @@
  * The WebAssembly kernels (paths 'wasm-simd' and 'wasm-relaxed-simd'): loads build/kernels-*.wasm,
  * owns one shared WebAssembly.Memory that every buffer of a model lives in (`alloc`), and runs the
  * matrix products, panel packing, bias sums and cell steps on `threads` threads (this one plus
- * worker_threads instantiating the same module on the same memory).
+ * threads instantiating the same module on the same memory).
+ *
+ * Reading files, starting threads and runtime flags are the caller's (a `WasmKernelHost`: Node's is
+ * `nodeKernelHost` in engine/host.ts), so this file runs anywhere WebAssembly SIMD does: without a
+ * thread starter (a browser page) it runs on one thread.
  *
  * Threads split the OUTPUT of an operation (rows, columns at multiples of 8, or batch rows of a cell
  * step), never a reduction, so results are bit-identical whatever the thread count. They synchronise through Atomics on a small
@@ -32,13 +36,39 @@ const PACK_MIN_ROWS = 8;
 
 export const WASM_FILES = { simd: 'kernels-simd.wasm', relaxed: 'kernels-relaxed.wasm' } as const;
 
-export interface WasmKernelOptions {
+/** What a worker thread receives: the compiled module, the shared memory and the control block. */
+export interface ThreadData {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  control: SharedArrayBuffer;
+}
+
+/** A started thread, the part of node:worker_threads' Worker the kernels use. */
+export interface ThreadHandle {
+  once(event: 'message' | 'error', listener: (value: unknown) => void): void;
+  /** The thread must not keep its process alive. */
+  unref(): void;
+  terminate(): unknown;
+}
+
+/** What the kernels need from the runtime they run in; engine/host.ts's `nodeKernelHost` is Node's. */
+export interface WasmKernelHost {
+  /** Reads a file of build/ (`wasmFileUrl(file)` says where it is beside this module); a browser fetches it by URL. */
+  loadBytes: (file: string) => Promise<Uint8Array>;
+  /**
+   * Starts a thread evaluating `source` (CommonJS text that requires 'node:worker_threads' for its
+   * parentPort and workerData). Absent: the kernels run on one thread whatever `threads` asks.
+   */
+  startThread?: (source: string, data: ThreadData) => ThreadHandle;
+  /** Lets this runtime validate relaxed SIMD where it sits behind a flag (Node 20: V8 11.3). Best effort. */
+  enableRelaxedSimd?: () => void;
+}
+
+export interface WasmKernelOptions extends WasmKernelHost {
   /** Threads for the matrix products (1 = no workers). */
   threads?: number;
   /** true: demand relaxed SIMD; false: plain SIMD; undefined: relaxed when this runtime supports it. */
   relaxed?: boolean;
-  /** Reads a file of build/ (default: node:fs next to this module). The renderer passes bytes fetched by URL. */
-  loadBytes?: (file: string) => Promise<Uint8Array>;
 }
 
 export type WasmKernels = Kernels & Required<FusedKernels> & {
@@ -91,20 +121,13 @@ const SIMD_PROBE = new Uint8Array([
   0x0b,
 ]);
 
-let relaxedFlagTried = false;
-
-/** Whether this runtime validates relaxed SIMD. Node 20 (V8 11.3) ships it behind a flag, which we turn on once. */
-export async function relaxedSimdSupported(): Promise<boolean> {
+/**
+ * Whether this runtime validates relaxed SIMD. Where it sits behind a flag (Node 20), `enable` turns
+ * the flag on first (the host's `enableRelaxedSimd`; a runtime that refuses stays on plain SIMD).
+ */
+export function relaxedSimdSupported(enable?: () => void): boolean {
   if (WebAssembly.validate(RELAXED_PROBE)) return true;
-  if (!relaxedFlagTried && typeof process !== 'undefined' && process.versions?.node) {
-    relaxedFlagTried = true;
-    try {
-      const v8 = await import('node:v8');
-      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-    } catch {
-      // not Node, or flags are locked: plain SIMD it is
-    }
-  }
+  enable?.();
   return WebAssembly.validate(RELAXED_PROBE);
 }
 
@@ -112,9 +135,9 @@ export function simdSupported(): boolean {
   return WebAssembly.validate(SIMD_PROBE);
 }
 
-async function readBuildFile(file: string): Promise<Uint8Array> {
-  const { readFile } = await import('node:fs/promises');
-  return new Uint8Array(await readFile(new URL(`./build/${file}`, import.meta.url)));
+/** Where a file of build/ is: beside this module (bundled, beside the bundle: bin/bundle.js copies them there). */
+export function wasmFileUrl(file: string): URL {
+  return new URL(`./build/${file}`, import.meta.url);
 }
 
 // ---------------------------------------------------------------- threads
@@ -152,7 +175,9 @@ function runSlice(ex: Exports, op: number, a: ArrayLike<number>, chunk: number, 
   }
 }
 
-// Runs in each worker (CommonJS, evaluated from this string so no loader or bundler is involved).
+// Runs in each worker (CommonJS, evaluated from this string so no loader or bundler is involved). Its
+// require('node:worker_threads') is code text the host's startThread runs in a thread, not an import
+// of the engine: the engine itself stays free of Node.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { module, memory, control } = workerData;
@@ -208,7 +233,7 @@ class WasmKernelSet {
   private readonly atbScratchBytes: number;
   private top = HEAP_BASE;
   private readonly control: Int32Array;
-  private workers: import('node:worker_threads').Worker[] = [];
+  private workers: ThreadHandle[] = [];
   // staging for arrays outside the memory
   private stageBase = 0;
   private stageSize = 0;
@@ -227,15 +252,11 @@ class WasmKernelSet {
     this.control[NEXT] = CLOSED;
   }
 
-  async startWorkers(module: WebAssembly.Module): Promise<void> {
+  async startWorkers(module: WebAssembly.Module, startThread: (source: string, data: ThreadData) => ThreadHandle): Promise<void> {
     if (this.threads <= 1) return;
-    const { Worker } = await import('node:worker_threads');
     const ready: Promise<void>[] = [];
     for (let i = 1; i < this.threads; i++) {
-      const worker = new Worker(WORKER_SOURCE, {
-        eval: true,
-        workerData: { module, memory: this.memory, control: this.control.buffer },
-      });
+      const worker = startThread(WORKER_SOURCE, { module, memory: this.memory, control: this.control.buffer as SharedArrayBuffer });
       worker.unref();
       ready.push(new Promise((resolve, reject) => {
         worker.once('message', () => resolve());
@@ -600,22 +621,27 @@ class WasmKernelSet {
 }
 
 /**
- * WebAssembly kernels on `threads` threads. Path 'wasm-relaxed-simd' when relaxed SIMD is asked for
- * (or available, when not specified), else 'wasm-simd'. Throws when this runtime has no SIMD.
+ * WebAssembly kernels on `threads` threads (one without `startThread`). Path 'wasm-relaxed-simd' when
+ * relaxed SIMD is asked for (or available, when not specified), else 'wasm-simd'. Throws when this
+ * runtime has no SIMD, or when `loadBytes` is missing.
  */
-export async function createWasmKernels(options: WasmKernelOptions = {}): Promise<WasmKernels> {
-  const threads = Math.max(1, Math.min(64, Math.floor(options.threads ?? 1)));
+export async function createWasmKernels(options: WasmKernelOptions): Promise<WasmKernels> {
+  const { loadBytes, startThread, enableRelaxedSimd } = options ?? {};
+  if (typeof loadBytes !== 'function') {
+    throw new Error('createWasmKernels needs options.loadBytes to read its .wasm files (in Node, pass nodeKernelHost from engine/host.ts; in a page, fetch them by URL).');
+  }
+  const threads = startThread ? Math.max(1, Math.min(64, Math.floor(options.threads ?? 1))) : 1;
   if (!simdSupported()) throw new Error('This JavaScript runtime has no WebAssembly SIMD; use the TypeScript kernels.');
   let relaxed = options.relaxed;
-  if (relaxed === undefined) relaxed = await relaxedSimdSupported();
-  else if (relaxed && !(await relaxedSimdSupported())) throw new Error('This JavaScript runtime has no relaxed WebAssembly SIMD.');
+  if (relaxed === undefined) relaxed = relaxedSimdSupported(enableRelaxedSimd);
+  else if (relaxed && !relaxedSimdSupported(enableRelaxedSimd)) throw new Error('This JavaScript runtime has no relaxed WebAssembly SIMD.');
   const file = relaxed ? WASM_FILES.relaxed : WASM_FILES.simd;
-  const bytes = await (options.loadBytes ?? readBuildFile)(file);
+  const bytes = await loadBytes(file);
   const module = await WebAssembly.compile(bytes as Uint8Array<ArrayBuffer>);
   const memory = new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAXIMUM_PAGES, shared: true });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const set = new WasmKernelSet(relaxed ? 'wasm-relaxed-simd' : 'wasm-simd', memory, instance.exports as unknown as Exports, threads);
-  await set.startWorkers(module);
+  if (startThread) await set.startWorkers(module, startThread);
   return bindAll(set);
 }
 

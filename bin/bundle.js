@@ -80,13 +80,16 @@ export async function bundleElectron() {
 }
 
 /**
- * The WebAssembly kernels load `./build/<file>.wasm` relative to their module; bundled into
- * dist/engine/worker.js that is dist/engine/build/.
+ * The WebAssembly kernels load `./build/<file>.wasm` relative to their module. Two bundles hold them:
+ * dist/engine/worker.js (training) and dist/electron/main.js (the playground's inference), so both
+ * dist/engine/build/ and dist/electron/build/ get the files.
  */
 function copyWasmKernels() {
   const from = path.join(root, 'engine', 'kernels', 'wasm', 'build');
   if (!existsSync(from)) return;
-  const to = path.join(root, 'dist', 'engine', 'build');
-  mkdirSync(to, { recursive: true });
-  for (const file of readdirSync(from)) if (file.endsWith('.wasm')) copyFileSync(path.join(from, file), path.join(to, file));
+  for (const bundle of ['engine', 'electron']) {
+    const to = path.join(root, 'dist', bundle, 'build');
+    mkdirSync(to, { recursive: true });
+    for (const file of readdirSync(from)) if (file.endsWith('.wasm')) copyFileSync(path.join(from, file), path.join(to, file));
+  }
 }

@@ -36,6 +36,18 @@ const small: Hyperparameters = {
   valFraction: 0.2, evalEvery: 10, checkpointEvery: 10, seed: 7,
 };
 
+/** Trains on from a checkpoint at step 4 holding `model`'s (doctored) parameters and a fresh Adam state. */
+async function resumeAtStep4(model: Model, vocab: Vocabulary, hyper: Hyperparameters) {
+  const opt = createOptimizer(hyper, model.layout.total);
+  const bytes = encodeCheckpoint(
+    { config: model.config, vocab: vocab.chars, params: model.params, step: 4, hyper, optimizer: { kind: 'adam', stepCount: 4, buffers: opt.state() } },
+    { withOptimizer: true },
+  );
+  const { ev, events } = recorder();
+  const result = await train({ hyper, corpusText: sentence, resumeFrom: bytes }, events);
+  return { result, ev };
+}
+
 function recorder() {
   const ev = {
     ready: [] as ReadyMessage[], progress: [] as ProgressMessage[], checkpoint: [] as CheckpointMessage[],
@@ -206,13 +218,7 @@ describe('train (library call)', () => {
     const bias = model.layout.view(model.params, 'lstm.bias_ih_l0');
     [100, -100, 100, 100].forEach((v, gate) => bias.fill(v, gate * H, (gate + 1) * H));
     model.layout.view(model.params, 'linear.weight').fill(3e38);
-    const opt = createOptimizer(hyper, model.layout.total);
-    const bytes = encodeCheckpoint(
-      { config: model.config, vocab: vocab.chars, params: model.params, step: 4, hyper, optimizer: { kind: 'adam', stepCount: 4, buffers: opt.state() } },
-      { withOptimizer: true },
-    );
-    const { ev, events } = recorder();
-    const result = await train({ hyper, corpusText: sentence, resumeFrom: bytes }, events);
+    const { result, ev } = await resumeAtStep4(model, vocab, hyper);
     expect(result.status).toBe('error');
     expect(ev.done).toEqual([]);
     expect(ev.error).toHaveLength(1);
@@ -232,13 +238,7 @@ describe('train (library call)', () => {
     model.layout.view(model.params, 'lstm.weight_ih_l0').fill(3e38);
     const head = model.layout.view(model.params, 'linear.weight');
     for (let i = 0; i < head.length; i++) head[i] *= 100; // a strong gradient into h
-    const opt = createOptimizer(hyper, model.layout.total);
-    const bytes = encodeCheckpoint(
-      { config: model.config, vocab: vocab.chars, params: model.params, step: 4, hyper, optimizer: { kind: 'adam', stepCount: 4, buffers: opt.state() } },
-      { withOptimizer: true },
-    );
-    const { ev, events } = recorder();
-    const result = await train({ hyper, corpusText: sentence, resumeFrom: bytes }, events);
+    const { result, ev } = await resumeAtStep4(model, vocab, hyper);
     expect(result.status).toBe('error');
     expect(ev.progress).toEqual([]);
     expect(ev.error).toHaveLength(1);

@@ -3,9 +3,10 @@
  * (utilityProcess) and Node's `process.send` (a child forked with `serialization: 'advanced'`, so
  * Uint8Arrays travel as they are). Nothing else in the engine differs between the two.
  *
- * It also makes sure an engine never outlives its parent: the IPC channel closing ('disconnect' in
- * Node, the port closing in Electron) or the parent pid changing (we were re-parented: the parent
- * died without closing anything) ends the process within half a second.
+ * It also makes sure an engine never outlives its parent: the parent pid changing (we were
+ * re-parented: the parent died) ends the process within half a second, and so does the IPC channel
+ * closing ('disconnect') in a Node child. Electron's parentPort says nothing when the parent dies,
+ * so there the pid watch is all we have.
  *
  * It also holds the Node side of the WebAssembly kernels (`nodeKernelHost`: reading build/*.wasm,
  * worker threads on the shared memory, the relaxed-SIMD flag), which the process entry hands to
@@ -19,10 +20,12 @@ import { Worker } from 'node:worker_threads';
 import { wasmFileUrl, type WasmKernelHost } from './kernels/wasm/index.ts';
 import type { EngineMessage } from './protocol.ts';
 
-/** Electron's `process.parentPort` (a MessagePortMain), the part we use. */
+/**
+ * Electron's `process.parentPort`, the part we use. Unlike a MessagePortMain it has no 'close' event:
+ * when the main process dies its pipe closes silently and postMessage drops what it is given.
+ */
 interface ParentPort {
   on(event: 'message', listener: (e: { data: unknown }) => void): void;
-  on(event: 'close', listener: () => void): void;
   postMessage(message: unknown): void;
   start?(): void;
 }
@@ -55,10 +58,21 @@ function exitNow(code: number): never {
 function watchParent(isGone: () => boolean): NodeJS.Timeout {
   const ppid = process.ppid;
   const timer = setInterval(() => {
-    if (isGone() || process.ppid !== ppid) exitNow(0);
+    // On Linux and macOS an orphan's ppid changes at once; on Windows it keeps the dead parent's pid, so ask too.
+    if (isGone() || process.ppid !== ppid || !isAlive(ppid)) exitNow(0);
   }, WATCH_MS);
   timer.unref();
   return timer;
+}
+
+/** Whether a process exists (EPERM: it does, but is not ours to signal). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -131,7 +145,8 @@ function electronHost(port: ParentPort): Host {
     // postMessage has handed the message over; give the port a moment to deliver it.
     setTimeout(() => exitNow(code), 100);
   };
-  port.on('close', () => exitNow(0));
+  // No 'close' listener: Electron's parentPort never emits one, so the pid watch is the only sign
+  // that the main process died.
   const watcher = watchParent(() => false);
   installCrashHandlers(post, finish);
   return {

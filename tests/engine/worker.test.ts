@@ -1,7 +1,7 @@
 // The engine process for real: engine/worker.ts forked as a Node child (tsx, advanced serialization)
 // running the reference job. Progress arrives, pause/resume/stop are honoured, the final checkpoint
 // loads into a Model that predicts, bad start messages get a readable error, and a worker whose parent
-// dies ends by itself.
+// dies ends by itself, in a Node child and behind an Electron-style parentPort alike.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -78,26 +78,72 @@ function isGone(pid: number): boolean {
 
 const corpusPath = (name: string) => path.resolve(repoRoot, '../shared/corpora', name);
 
+const tempDirs: string[] = [];
+afterEach(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * Electron is not installed here, so a preload (`--import` it) gives the worker the `process.parentPort`
+ * Electron gives a utilityProcess, carried over the fork's IPC channel: { data } message events,
+ * postMessage, messages queued until start(). Like Electron's (shell/services/node/parent_port.cc) it
+ * never emits 'close', silently drops what is posted once the parent is gone, and keeps the process
+ * alive, so the worker cannot learn of its parent's death from the port. Posts arrive wrapped as
+ * { via: 'parentPort', message }.
+ */
+function writeParentPortPreload(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'rw-parentport-'));
+  tempDirs.push(dir);
+  const preload = path.join(dir, 'parent-port.mjs');
+  writeFileSync(preload, `
+    const send = process.send.bind(process);
+    const listeners = new Map();
+    const queued = [];
+    let started = false;
+    const deliver = (data) => (listeners.get('message') ?? []).forEach((l) => l({ data, ports: [] }));
+    process.on('message', (data) => (started ? deliver(data) : queued.push(data)));
+    setInterval(() => {}, 1 << 30); // the real port is a live handle; the IPC channel stops being one when it closes
+    process.parentPort = {
+      on(event, listener) { listeners.set(event, [...(listeners.get(event) ?? []), listener]); return this; },
+      postMessage(message) { if (process.connected) send({ via: 'parentPort', message }, () => {}); },
+      start() { started = true; queued.splice(0).forEach(deliver); },
+    };
+  `);
+  return preload;
+}
+
 /**
  * Starts `hyper` on (the first `chars` characters of) a corpus in a worker forked by an intermediate
  * Node process, kills that parent once the worker reports its first progress, and waits up to a
- * second for the worker to go (killing it if it did not).
+ * second for the worker to go (killing it if it did not). `preload`: see writeParentPortPreload.
  */
-async function killParentOfTrainingWorker(hyper: typeof PRESETS.reference.hyper, corpusFile: string, chars?: number) {
+async function killParentOfTrainingWorker(hyper: typeof PRESETS.reference.hyper, corpusFile: string, options: { chars?: number; preload?: string } = {}) {
   // The intermediate reads the corpus itself: a large one would not fit in an environment variable.
   const script = `
     import { fork } from 'node:child_process';
     import { readFileSync } from 'node:fs';
     const text = readFileSync(process.env.CORPUS, 'utf8');
     const corpusText = process.env.CHARS ? text.slice(0, Number(process.env.CHARS)) : text;
-    const child = fork(process.env.WORKER, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', cwd: process.env.ROOT });
-    child.on('message', (m) => { if (m.type === 'progress') { console.log(JSON.stringify({ pid: child.pid })); child.removeAllListeners('message'); } });
+    const execArgv = ['--import', 'tsx', ...(process.env.PRELOAD ? ['--import', process.env.PRELOAD] : [])];
+    const child = fork(process.env.WORKER, [], { execArgv, serialization: 'advanced', cwd: process.env.ROOT });
+    child.on('message', (raw) => {
+      const m = raw.via === 'parentPort' ? raw.message : raw;
+      if (m.type === 'progress') { console.log(JSON.stringify({ pid: child.pid })); child.removeAllListeners('message'); }
+    });
     child.send({ type: 'start', hyper: JSON.parse(process.env.HYPER), corpusText });
     setInterval(() => {}, 1000);
   `;
   const middle = spawn(process.execPath, ['--input-type=module', '-e', script], {
     cwd: repoRoot,
-    env: { ...process.env, WORKER: workerPath, ROOT: repoRoot, HYPER: JSON.stringify(hyper), CORPUS: corpusFile, CHARS: chars === undefined ? '' : String(chars) },
+    env: {
+      ...process.env,
+      WORKER: workerPath,
+      ROOT: repoRoot,
+      HYPER: JSON.stringify(hyper),
+      CORPUS: corpusFile,
+      CHARS: options.chars === undefined ? '' : String(options.chars),
+      PRELOAD: options.preload ?? '',
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   started.push(middle);
@@ -204,26 +250,8 @@ describe('engine/worker.ts in a Node child process', () => {
     expect((await w.exited).code).toBe(0);
   });
 
-  it("talks through an Electron-style process.parentPort when there is one (Electron's MessagePortMain shape)", async () => {
-    // Electron is not installed here, so a preload gives the child the parentPort shape Electron gives a
-    // utilityProcess ({ data } message events, postMessage, 'close', messages queued until start()),
-    // carried over the fork's IPC channel.
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'rw-parentport-'));
-    const preload = path.join(dir, 'parent-port.mjs');
-    writeFileSync(preload, `
-      const send = process.send.bind(process);
-      const listeners = { message: [], close: [] };
-      const queued = [];
-      let started = false;
-      const deliver = (data) => listeners.message.forEach((l) => l({ data, ports: [] }));
-      process.on('message', (data) => (started ? deliver(data) : queued.push(data)));
-      process.on('disconnect', () => listeners.close.forEach((l) => l()));
-      process.parentPort = {
-        on(event, listener) { listeners[event].push(listener); return this; },
-        postMessage(message) { send({ via: 'parentPort', message }); },
-        start() { started = true; queued.splice(0).forEach(deliver); },
-      };
-    `);
+  it("talks through an Electron-style process.parentPort when there is one (Electron's ParentPort shape)", async () => {
+    const preload = writeParentPortPreload();
     const child = fork(workerPath, [], { execArgv: ['--import', 'tsx', '--import', preload], serialization: 'advanced', cwd: repoRoot });
     started.push(child);
     const got: EngineMessage[] = [];
@@ -244,7 +272,6 @@ describe('engine/worker.ts in a Node child process', () => {
     expect(last).toMatchObject({ type: 'done', status: 'stopped' });
     expect(got[got.length - 2]).toMatchObject({ type: 'checkpoint', kind: 'final' });
     expect(await exited).toBe(0);
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('ends by itself within a second when its parent is killed (no orphaned engines)', async () => {
@@ -256,7 +283,16 @@ describe('engine/worker.ts in a Node child process', () => {
   it('ends within a second even in the middle of a long validation pass', async () => {
     // 50,000 validation windows take seconds to evaluate; the parent dies right after step 1, as step 2's pass starts.
     const hyper = { ...PRESETS.reference.hyper, batch: 16, steps: 1000, valFraction: 0.5, evalEvery: 2 };
-    const { workerPid, gone, goneAfterMs } = await killParentOfTrainingWorker(hyper, corpusPath('kjv-1mib.txt'), 100_000);
+    const { workerPid, gone, goneAfterMs } = await killParentOfTrainingWorker(hyper, corpusPath('kjv-1mib.txt'), { chars: 100_000 });
+    expect(gone, `worker ${workerPid} still alive ${goneAfterMs} ms after its parent was killed`).toBe(true);
+    expect(goneAfterMs).toBeLessThan(1000);
+  });
+
+  it('ends within a second when its parent is killed even behind an Electron-style parentPort, which never says so', async () => {
+    // The port stays silent, so only the parent-pid watch can end it. Steps enough to still be training a second later.
+    const hyper = { ...PRESETS.reference.hyper, steps: 1_000_000 };
+    const preload = writeParentPortPreload();
+    const { workerPid, gone, goneAfterMs } = await killParentOfTrainingWorker(hyper, corpusPath('seed-hello-rnn.txt'), { preload });
     expect(gone, `worker ${workerPid} still alive ${goneAfterMs} ms after its parent was killed`).toBe(true);
     expect(goneAfterMs).toBeLessThan(1000);
   });

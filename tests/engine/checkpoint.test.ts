@@ -9,15 +9,21 @@ import { buildLayout } from '../../engine/core/params.ts';
 import { Rng } from '../../engine/core/rng.ts';
 import { CHECKPOINT_FORMAT, decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../engine/format/checkpoint.ts';
 import { decodeSafetensors, encodeSafetensors, type Tensor } from '../../engine/format/safetensors.ts';
+import { predictNext } from '../../engine/infer/index.ts';
+import { Model } from '../../engine/model.ts';
 import { CheckpointError } from '../../engine/text/errors.ts';
 import { decodeUtf8Exact } from '../../engine/text/utf8.ts';
 import { Vocabulary } from '../../engine/text/vocab.ts';
 import { train, type CheckpointMessage } from '../../engine/train/trainer.ts';
+import { kernelPathsUnderTest } from './kernel-paths.ts';
 import { runPython } from './python.ts';
+import { FORWARD } from './tolerances.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const shared = (...parts: string[]) => path.resolve(repoRoot, '../shared', ...parts);
 const readText = (name: string) => decodeUtf8Exact(new Uint8Array(readFileSync(shared('corpora', name)))).text;
+
+/** The parity tests' forward tolerance (from the fixtures' README): |ours − PyTorch| ≤ atol + rtol·|PyTorch|. */
 
 const workDir = mkdtempSync(path.join(tmpdir(), 'rnnwb-checkpoint-'));
 afterAll(() => rmSync(workDir, { recursive: true, force: true }));
@@ -379,6 +385,28 @@ describe('plain PyTorch state_dicts', () => {
     }
   });
 
+  it('loads a state_dict whose only metadata is its vocabulary, and predicts what PyTorch predicts', async () => {
+    const { torchVocabFile, torchNext } = pytorchExchange();
+    const decoded = decodeCheckpoint(new Uint8Array(readFileSync(torchVocabFile)));
+    expect(decoded.vocab).toEqual(referenceVocab);
+    expect(decoded.config).toEqual(referenceConfig);
+    expect(decoded.extra).toBeUndefined();
+    const vocab = Vocabulary.fromChars(decoded.vocab);
+    // Guards the comparison's power: a near-uniform softmax would hide a shuffled vocabulary.
+    expect(Math.max(...torchNext.probs) - Math.min(...torchNext.probs)).toBeGreaterThan(100 * FORWARD.atol);
+    for (const kernels of await kernelPathsUnderTest()) {
+      const model = new Model(decoded.config, kernels);
+      model.params.set(decoded.params);
+      const prediction = predictNext(model, vocab, torchNext.prompt, vocab.size);
+      expect(prediction.read).toBe(torchNext.prompt.length);
+      const ours = new Map(prediction.top.map((t) => [t.char, t.p]));
+      referenceVocab.forEach((char, id) => {
+        const allowed = FORWARD.atol + FORWARD.rtol * Math.abs(torchNext.probs[id]);
+        expect(Math.abs(ours.get(char)! - torchNext.probs[id]), `${kernels.path}: p(${JSON.stringify(char)})`).toBeLessThanOrEqual(allowed);
+      });
+    }
+  });
+
   it("exports weights PyTorch's load_state_dict(strict=True) accepts, with the same numbers", () => {
     const { exported, loaded, loadedMetadata } = pytorchExchange();
     const layout = buildLayout(referenceConfig);
@@ -399,24 +427,33 @@ interface PytorchExchange {
   /** A state_dict PyTorch saved, and its values as PyTorch reports them. */
   torchFile: string;
   written: TensorJson;
+  /** The same state_dict saved with only {"vocab": …} as metadata, and PyTorch's next-character softmax after `prompt`. */
+  torchVocabFile: string;
+  torchNext: { prompt: string; probs: number[] };
   /** Our weights-only export, and the state_dict of the PyTorch model that loaded it. */
   exported: Checkpoint;
   loaded: TensorJson;
   loadedMetadata: Record<string, string>;
 }
 let exchange: PytorchExchange | Error | undefined;
+/** Exactly one window of the reference model (10 characters), so both sides read the same characters. */
+const PROMPT = 'Hello, RNN';
 
 /** One python3 process for both directions (importing torch takes seconds). Fails, never skips, without torch. */
 function pytorchExchange(): PytorchExchange {
   if (exchange === undefined) {
     try {
       const exported = referenceCheckpoint(21);
-      const files = ['torch.safetensors', 'torch.json', 'ours.safetensors', 'loaded.json'].map((f) => path.join(workDir, f));
+      const files = ['torch.safetensors', 'torch.json', 'ours.safetensors', 'loaded.json', 'torch-vocab.safetensors', 'torch-next.json']
+        .map((f) => path.join(workDir, f));
       writeFileSync(files[2], encodeCheckpoint(exported));
-      runPython(PYTORCH_EXCHANGE, { args: files });
+      runPython(PYTORCH_EXCHANGE, { args: files, input: JSON.stringify({ vocab: referenceVocab, prompt: PROMPT }) });
       const written = JSON.parse(readFileSync(files[1], 'utf8')) as TensorJson;
       const loaded = JSON.parse(readFileSync(files[3], 'utf8')) as { state: TensorJson; metadata: Record<string, string> };
-      exchange = { torchFile: files[0], written, exported, loaded: loaded.state, loadedMetadata: loaded.metadata };
+      const torchNext = JSON.parse(readFileSync(files[5], 'utf8')) as PytorchExchange['torchNext'];
+      exchange = {
+        torchFile: files[0], written, torchVocabFile: files[4], torchNext, exported, loaded: loaded.state, loadedMetadata: loaded.metadata,
+      };
     } catch (err) {
       exchange = err as Error;
     }
@@ -431,7 +468,8 @@ import json, struct, sys
 import torch
 import torch.nn as nn
 
-torch_file, written_json, ours_file, loaded_json = sys.argv[1:5]
+torch_file, written_json, ours_file, loaded_json, torch_vocab_file, next_json = sys.argv[1:7]
+given = json.load(sys.stdin)  # the vocabulary (id order) and the prompt to predict after
 
 class CharModel(nn.Module):
     """The reference script's model."""
@@ -444,15 +482,16 @@ class CharModel(nn.Module):
 def flat(state):
     return {k: {"shape": list(t.shape), "data": [float(v) for v in t.detach().reshape(-1).tolist()]} for k, t in state.items()}
 
-# PyTorch -> file: with the safetensors package when installed, else the format by hand exactly as the
-# library writes it (u64 LE header length, JSON padded with spaces to 8, LE f32 data).
-torch.manual_seed(1234)
-state = {k: v.detach().contiguous() for k, v in CharModel().state_dict().items()}
-try:
-    from safetensors.torch import save_file
-    save_file(state, torch_file, metadata={"format": "pt"})
-except ImportError:
-    header, blobs, offset = {"__metadata__": {"format": "pt"}}, [], 0
+def save(state, path, metadata):
+    """With the safetensors package when installed, else the format by hand exactly as the library
+    writes it (u64 LE header length, JSON padded with spaces to 8, LE f32 data)."""
+    try:
+        from safetensors.torch import save_file
+        save_file(state, path, metadata=metadata)
+        return
+    except ImportError:
+        pass
+    header, blobs, offset = {"__metadata__": metadata}, [], 0
     for name, t in state.items():
         data = struct.pack("<%df" % t.numel(), *t.reshape(-1).tolist())
         header[name] = {"dtype": "F32", "shape": list(t.shape), "data_offsets": [offset, offset + len(data)]}
@@ -460,10 +499,25 @@ except ImportError:
         offset += len(data)
     raw = json.dumps(header, separators=(",", ":")).encode("utf-8")
     raw += b" " * (-len(raw) % 8)
-    with open(torch_file, "wb") as f:
+    with open(path, "wb") as f:
         f.write(struct.pack("<Q", len(raw)) + raw + b"".join(blobs))
+
+# PyTorch -> file: as PyTorch tooling writes it, and again carrying only its vocabulary.
+torch.manual_seed(1234)
+model = CharModel()
+state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
+save(state, torch_file, {"format": "pt"})
+save(state, torch_vocab_file, {"vocab": json.dumps(given["vocab"])})
 with open(written_json, "w") as f:
     json.dump(flat(state), f)
+
+# What that model predicts after the prompt: the softmax of the logits at its last character.
+ids = torch.tensor([[given["vocab"].index(ch) for ch in given["prompt"]]], dtype=torch.long)
+with torch.no_grad():
+    out, _ = model.lstm(model.embedding(ids))
+    probs = torch.softmax(model.linear(out[:, -1, :]), dim=-1)[0]
+with open(next_json, "w") as f:
+    json.dump({"prompt": given["prompt"], "probs": [float(p) for p in probs.tolist()]}, f)
 
 # Our file -> PyTorch, strictly.
 raw = open(ours_file, "rb").read()

@@ -12,6 +12,7 @@ import type { ParamLayout } from '../../engine/core/params.ts';
 import { Model } from '../../engine/model.ts';
 import { Adam } from '../../engine/optim/adam.ts';
 import { kernelPathsUnderTest } from './kernel-paths.ts';
+import { ADAM_E2E, ADAM_STRICT, FORWARD } from './tolerances.ts';
 
 interface Tensor { shape: number[]; data: number[] }
 interface HeadResult {
@@ -44,10 +45,6 @@ const fixtureDir = process.env.PARITY_FIXTURES_DIR
   : path.resolve(repoRoot, '../shared/fixtures/parity');
 const fixtureFiles = existsSync(fixtureDir) ? readdirSync(fixtureDir).filter((f) => f.endsWith('.json')).sort() : [];
 
-// Tolerances from the fixtures' README.
-const FORWARD = { atol: 1e-5, rtol: 1e-4 };
-const ADAM_STRICT = { atol: 1e-6, rtol: 1e-5 };
-const ADAM_E2E = { atol: 5e-4, rtol: 1e-3 };
 
 /** null when every element is within atol + rtol·|ref|; else a message naming the worst element. */
 function mismatch(name: string, ours: ArrayLike<number>, ref: Tensor | number[], tol: { atol: number; rtol: number }): string | null {

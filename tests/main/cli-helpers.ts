@@ -1,6 +1,6 @@
 /** Running the real `rnnwb` binary in a child process against a temporary database. */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -71,4 +71,32 @@ export function firstLine(child: ChildProcess): Promise<string> {
     child.stdout?.on('data', onData);
     child.once('exit', (code) => reject(new Error(`the process exited (code ${code}) before printing a line`)));
   });
+}
+
+/** The pid of the engine process a CLI process started, once it exists (its own child: other tests' engines do not count). */
+export async function engineOf(cliPid: number): Promise<number> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    try {
+      const pids = execFileSync('pgrep', ['-P', String(cliPid), '-f', 'engine/worker'], { encoding: 'utf8' }).trim().split('\n');
+      if (pids.length === 1 && pids[0] !== '') return Number(pids[0]);
+    } catch {
+      // pgrep exits 1 while there is no such process yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`No engine process under the CLI (pid ${cliPid}) after a minute.`);
+}
+
+/** True once a process has ended; an exited one its new parent has not reaped yet (a zombie) counts as ended. */
+export function hasEnded(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code !== 'EPERM';
+  }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? false;
+  } catch {
+    return true;
+  }
 }

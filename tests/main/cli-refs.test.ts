@@ -4,11 +4,10 @@
  * duplicate corpus says where it is stored, import --vocab reads a .json array or a text, every
  * command answers --help, and a run whose engine dies makes `train` exit 1.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { finished, jsonLines, runCli, seedCorpus, startCli, tempDir, type CliResult } from './cli-helpers.ts';
+import { engineOf, finished, jsonLines, runCli, seedCorpus, startCli, tempDir, type CliResult } from './cli-helpers.ts';
 
 const sentence = readFileSync(seedCorpus, 'utf8');
 const tmp = tempDir('rnnwb-cli-refs-');
@@ -165,19 +164,6 @@ async function trainedSomeSteps(run: string): Promise<void> {
   throw new Error(`Run "${run}" stored no progress.`);
 }
 
-/** The pid of the engine process a CLI process started, once it exists. */
-async function engineOf(cliPid: number): Promise<number> {
-  for (let attempt = 0; attempt < 300; attempt++) {
-    try {
-      const pids = execFileSync('pgrep', ['-P', String(cliPid), '-f', 'engine/worker'], { encoding: 'utf8' }).trim().split('\n');
-      if (pids.length === 1 && pids[0] !== '') return Number(pids[0]);
-    } catch {
-      // pgrep exits 1 while there is no such process yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`No engine process under the CLI (pid ${cliPid}) after a minute.`);
-}
 
 /** A workbench safetensors file as a plain PyTorch state_dict (no __metadata__), and the vocabulary it had. */
 function withoutMetadata(bytes: Uint8Array): { plain: Uint8Array; vocab: string[] } {

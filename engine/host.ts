@@ -45,7 +45,12 @@ const WATCH_MS = 250;
 
 export function connectHost(): Host {
   const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
-  if (parentPort) return electronHost(parentPort);
+  if (parentPort) {
+    // A Node child's command line names engine/worker by itself; Electron starts a utility process with
+    // its own, so say it in the title, which is what `ps` shows where the platform lets a process set it.
+    process.title = 'rnnwb engine/worker';
+    return electronHost(parentPort);
+  }
   if (typeof process.send === 'function') return nodeHost();
   throw new Error('engine/worker must be started by a host: an Electron utilityProcess, or child_process.fork with an IPC channel.');
 }

@@ -23,12 +23,57 @@ const RUN_TIMEOUT = 600_000;
 
 /** Keyboard only: Tab until the element with this test id has the focus. */
 async function tabTo(testid: string): Promise<void> {
+  await tabToElement(`[data-testid="${testid}"]`);
+}
+
+/** Keyboard only: Tab until the element matching this CSS selector has the focus. */
+async function tabToElement(selector: string): Promise<void> {
   for (let presses = 0; presses < 400; presses++) {
     await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => document.activeElement?.getAttribute('data-testid') ?? null);
-    if (focused === testid) return;
+    if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
   }
-  throw new Error(`Tab never reached the element "${testid}".`);
+  throw new Error(`Tab never reached the element ${selector}.`);
+}
+
+/**
+ * Types into the focused field and measures, per keystroke, the time from the keydown to the end of the
+ * frame that shows it; returns a printable summary and the number of keystrokes measured.
+ */
+async function typingLatency(text: string): Promise<{ summary: string; keystrokes: number }> {
+  await page.evaluate(() => {
+    const w = window as unknown as { latency: number[]; slowEvents: number[]; latencyWatched?: boolean };
+    w.latency = [];
+    w.slowEvents = [];
+    if (w.latencyWatched) return;
+    w.latencyWatched = true;
+    // Event Timing: keydowns whose processing until the next paint took 16 ms or more (durations come in 8 ms steps).
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) if (entry.name === 'keydown') w.slowEvents.push(entry.duration);
+    }).observe({ type: 'event', durationThreshold: 16 } as PerformanceObserverInit);
+    // rAF then a posted message: the message runs after the frame that shows the keystroke is painted.
+    document.addEventListener('keydown', (event) => {
+      const start = event.timeStamp;
+      requestAnimationFrame(() => {
+        const channel = new MessageChannel();
+        channel.port1.onmessage = () => w.latency.push(performance.now() - start);
+        channel.port2.postMessage(null);
+      });
+    });
+  });
+  await page.keyboard.type(text, { delay: 40 });
+  await page.waitForTimeout(300);
+  const { latency, slowEvents } = await page.evaluate(() => {
+    const w = window as unknown as { latency: number[]; slowEvents: number[] };
+    return { latency: w.latency, slowEvents: w.slowEvents };
+  });
+  const sorted = [...latency].sort((a, b) => a - b);
+  const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  const summary =
+    `${sorted.length} keystrokes, median ${pick(0.5).toFixed(1)} ms, ` +
+    `p95 ${pick(0.95).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms; ` +
+    `Event Timing: ${slowEvents.length} of ${sorted.length} keydowns took >= 16 ms to the next paint` +
+    `${slowEvents.length ? ` (max ${Math.max(...slowEvents)} ms)` : ''}`;
+  return { summary, keystrokes: sorted.length };
 }
 
 /**
@@ -376,6 +421,28 @@ test('playground: with nothing typed, Generate starts from the run\'s sample pro
   await expect(page.getByTestId('gen-empty-hint')).toHaveCount(0);
 });
 
+test('playground: a text longer than a "next" model\'s window gets a note that only its last characters are read', async () => {
+  const run = await api.getRun(runIds.lstm);
+  expect(run.hyper.objective).toBe('next');
+  const W = run.hyper.window;
+  const long = Array.from(seedText).slice(0, W + 15).join('');
+  await page.getByTestId('play-input').fill(long);
+  const note = page.getByTestId('play-window-note');
+  await expect(note).toHaveText(`The model reads the last ${W} characters (of ${W + 15} typed).`);
+  // The host's answer stays as it was: no note for a long text (the UI says it).
+  const checkpointId = Number(await page.getByTestId('play-checkpoint').inputValue());
+  expect((await api.predict({ checkpointId, text: long })).note).toBeUndefined();
+
+  // Exactly the window: read whole, no note; shorter: the host's own note, not this one.
+  await page.getByTestId('play-input').fill(Array.from(seedText).slice(0, W).join(''));
+  await expect(note).toHaveCount(0);
+  await expect(page.getByTestId('play-note')).toHaveCount(0);
+  await page.getByTestId('play-input').fill(Array.from(seedText).slice(0, W - 4).join(''));
+  await expect(page.getByTestId('play-note')).toContainText(`reads ${W} characters`);
+  await expect(note).toHaveCount(0);
+  await page.getByTestId('play-input').fill(Array.from(seedText).slice(0, W).join(''));
+});
+
 test('playground: a GRU shows r, z, n and notes where the textbook form differs', async () => {
   await page.getByTestId('play-run').selectOption(String(runIds.gru));
   await expect(page.getByTestId('play-checkpoint').locator('option').first()).toBeAttached();
@@ -413,40 +480,26 @@ test('stays responsive while two runs train (input-to-paint latency is printed)'
   await page.getByTestId('nav-corpora').click();
   const field = page.getByTestId('corpus-paste');
   await field.click();
-  await page.evaluate(() => {
-    const w = window as unknown as { latency: number[]; slowEvents: number[] };
-    w.latency = [];
-    w.slowEvents = [];
-    // Event Timing: keydowns whose processing until the next paint took 16 ms or more (durations come in 8 ms steps).
-    new PerformanceObserver((list) => {
-      for (const entry of list.getEntries()) if (entry.name === 'keydown') w.slowEvents.push(entry.duration);
-    }).observe({ type: 'event', durationThreshold: 16 } as PerformanceObserverInit);
-    // rAF then a posted message: the message runs after the frame that shows the keystroke is painted.
-    document.addEventListener('keydown', (event) => {
-      const start = event.timeStamp;
-      requestAnimationFrame(() => {
-        const channel = new MessageChannel();
-        channel.port1.onmessage = () => w.latency.push(performance.now() - start);
-        channel.port2.postMessage(null);
-      });
-    });
-  });
-  await page.keyboard.type('the quick brown fox jumps over the lazy dog while two runs train', { delay: 40 });
-  await page.waitForTimeout(300);
-  const { latency, slowEvents } = await page.evaluate(() => {
-    const w = window as unknown as { latency: number[]; slowEvents: number[] };
-    return { latency: w.latency, slowEvents: w.slowEvents };
-  });
-  const sorted = [...latency].sort((a, b) => a - b);
-  const pick = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-  console.log(
-    `input-to-paint latency while 2 runs train: ${sorted.length} keystrokes, median ${pick(0.5).toFixed(1)} ms, ` +
-      `p95 ${pick(0.95).toFixed(1)} ms, max ${sorted[sorted.length - 1].toFixed(1)} ms; ` +
-      `Event Timing: ${slowEvents.length} of ${sorted.length} keydowns took >= 16 ms to the next paint` +
-      `${slowEvents.length ? ` (max ${Math.max(...slowEvents)} ms)` : ''}`,
-  );
-  expect(sorted.length).toBeGreaterThan(20);
+  const plain = await typingLatency('the quick brown fox jumps over the lazy dog while two runs train');
+  console.log(`input-to-paint latency while 2 runs train: ${plain.summary}`);
+  expect(plain.keystrokes).toBeGreaterThan(20);
   await field.fill('');
+
+  // The Playground's text box, where every pause in typing asks the host for a prediction (and a trace).
+  // Characters of the corpus, so that the model knows them all and predicts rather than refuses.
+  await page.getByTestId('nav-playground').click();
+  const playInput = page.getByTestId('play-input');
+  const typedBefore = await playInput.inputValue();
+  expect(seedText.startsWith(typedBefore)).toBe(true);
+  await playInput.click();
+  await page.keyboard.press('End');
+  const predictions = page.getByTestId('topk-row');
+  const play = await typingLatency(Array.from(seedText).slice(Array.from(typedBefore).length, Array.from(typedBefore).length + 60).join(''));
+  await expect(predictions.first()).toBeVisible();
+  await expect(page.getByTestId('play-error')).toHaveCount(0);
+  console.log(`input-to-paint latency in the Playground (predict-as-you-type) while 2 runs train: ${play.summary}`);
+  expect(play.keystrokes).toBeGreaterThan(20);
+  await playInput.fill(typedBefore);
 
   await page.getByTestId('nav-training').click();
   await screenshot(page, 'training-live');
@@ -519,7 +572,47 @@ test('continues the finished reference run from its last checkpoint as a new lin
   await screenshot(page, 'training-continued');
 });
 
+test('compare: two checkpoints of one run side by side, as two columns whose steps differ', async () => {
+  // The continued run holds the checkpoint it started from and its final one.
+  const stored = await api.listCheckpoints(runIds.continued);
+  expect(new Set(stored.map((c) => c.step)).size).toBeGreaterThan(1);
+  const earliest = stored[0];
+  const latest = stored[stored.length - 1];
+
+  await page.getByTestId('nav-compare').click();
+  for (const runId of [runIds.lstm, runIds.gru]) await page.locator(`[data-testid=compare-pick][data-run-id="${runId}"]`).uncheck();
+  await page.locator(`[data-testid=compare-pick][data-run-id="${runIds.continued}"]`).check();
+  const pickers = page.locator(`[data-testid=compare-checkpoint][data-run-id="${runIds.continued}"]`);
+  await expect(pickers).toHaveCount(1);
+  await expect(pickers.first()).toHaveValue('');
+  // A second column for the same run starts at a checkpoint not shown yet (the best one is the latest here).
+  await page.locator(`[data-testid=compare-add-column][data-run-id="${runIds.continued}"]`).click();
+  await expect(pickers).toHaveCount(2);
+  await expect(pickers.nth(1)).toHaveValue(String(earliest.id));
+  await page.getByTestId('compare-prompt').fill('');
+  await page.getByTestId('compare-run').click();
+
+  // The previous comparison stays on screen until this one's answer replaces it.
+  const columns = page.getByTestId('compare-column');
+  await expect.poll(async () => (await columns.allTextContents()).sort())
+    .toEqual([`ref-lstm-more @${earliest.step}`, `ref-lstm-more @${latest.step}`].sort());
+  const stepRow = page.locator('[data-field="checkpoint step"]');
+  await expect(stepRow).toHaveAttribute('data-testid', 'compare-row-differs');
+  const steps = (await stepRow.locator('td').allTextContents()).map(Number).sort((a, b) => a - b);
+  expect(steps).toEqual([earliest.step, latest.step]);
+  console.log(`compare: ref-lstm-more at steps ${steps.join(' and ')} side by side`);
+  await screenshot(page, 'compare-checkpoints');
+
+  // A column goes with its ×; the run's checkbox then takes its last one away.
+  await page.locator(`[data-testid=compare-pick][data-run-id="${runIds.continued}"]`).locator('xpath=ancestor::li').getByTestId('compare-remove-column').first().click();
+  await expect(pickers).toHaveCount(1);
+  await page.locator(`[data-testid=compare-pick][data-run-id="${runIds.continued}"]`).uncheck();
+  await expect(pickers).toHaveCount(0);
+  await expect(page.getByTestId('compare-run')).toBeDisabled();
+});
+
 test('a checkpoint is deleted from its run card after a confirmation naming it; the run is renamed there', async () => {
+  await page.getByTestId('nav-training').click();
   const card = page.locator(`[data-testid=run-card][data-run-id="${runIds.continued}"]`);
   await card.getByTestId('run-checkpoints').locator('summary').click();
   const rows = card.getByTestId('checkpoint-row');
@@ -547,10 +640,19 @@ test('a checkpoint is deleted from its run card after a confirmation naming it; 
   await expect.poll(async () => (await api.getRun(runIds.continued)).name).toBe('ref-lstm-continued');
 });
 
-test('playground: imports an exported checkpoint with its vocabulary from a corpus, and predicts with it', async () => {
+test('playground: imports a checkpoint exported from its run card, with its vocabulary from a corpus, and predicts with it', async () => {
   const original = await api.resolveCheckpoint(String(runIds.lstm));
+  // Exported from the Training view: the download is exactly the host's export of that checkpoint.
+  await page.getByTestId('nav-training').click();
+  const card = page.locator(`[data-testid=run-card][data-run-id="${runIds.lstm}"]`);
+  await card.getByTestId('run-checkpoints').locator('summary').click();
+  const row = card.locator(`[data-testid=checkpoint-row][data-checkpoint-id="${original.id}"]`);
+  const [download] = await Promise.all([page.waitForEvent('download'), row.getByTestId('checkpoint-export').click()]);
+  const downloaded = fs.readFileSync(await download.path());
   const exported = await api.exportCheckpoint({ checkpointId: original.id });
-  const checkpointFile = { name: 'ref-lstm.safetensors', mimeType: 'application/octet-stream', buffer: Buffer.from(exported.bytes) };
+  expect(download.suggestedFilename()).toBe(exported.fileName);
+  expect(downloaded.equals(Buffer.from(exported.bytes))).toBe(true);
+  const checkpointFile = { name: 'ref-lstm.safetensors', mimeType: 'application/octet-stream', buffer: downloaded };
   await page.getByTestId('nav-playground').click();
   await page.getByTestId('import-file').locator('xpath=ancestor::details').locator('summary').click();
   await page.getByTestId('import-file').setInputFiles(checkpointFile);
@@ -714,6 +816,85 @@ test('keyboard only: the New run tab, a preset and the start button without the 
   const run = await api.getRun(await runIdByName('keyboard-run'));
   expect(run.hyper.seed).toBe(42);
   expect(run.hyper.valFraction).toBe(0);
+});
+
+test('keyboard only: Compare, runs picked and compared without the mouse', async () => {
+  const keyboardRun = await runIdByName('keyboard-run');
+  await tabTo('nav-compare');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('view-compare')).toBeVisible();
+  for (const runId of [runIds.lstm, keyboardRun]) {
+    await tabToElement(`[data-testid=compare-pick][data-run-id="${runId}"]`);
+    await page.keyboard.press('Space');
+    await expect(page.locator(`[data-testid=compare-pick][data-run-id="${runId}"]`)).toBeChecked();
+  }
+  await tabTo('compare-prompt');
+  await page.keyboard.type('Hello');
+  await tabTo('compare-run');
+  await page.keyboard.press('Enter');
+  await expect.poll(async () => (await page.getByTestId('compare-column').allTextContents()).map((h) => h.split(' @')[0]).sort())
+    .toEqual(['keyboard-run', 'ref-lstm']);
+  await expect(page.getByTestId('compare-run')).toBeEnabled();
+  await expect(page.getByTestId('compare-run')).toBeFocused();
+  await expect(page.getByTestId('compare-sample')).toHaveCount(2);
+  // A row name sorts by keys too.
+  await tabTo('compare-sort');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('compare-sort').first()).toContainText('▲');
+});
+
+test('keyboard only: Playground, text typed and generation started with Enter, then Space', async () => {
+  await tabTo('nav-playground');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('view-playground')).toBeVisible();
+  await expect(page.getByTestId('play-checkpoint').locator('option').first()).toBeAttached();
+  const chars = Array.from(seedText);
+  await tabTo('play-input');
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type(chars.slice(0, 8).join(''));
+  await expect(page.getByTestId('play-input')).toHaveValue(chars.slice(0, 8).join(''));
+  await expect(page.getByTestId('topk-row').first()).toBeVisible();
+
+  await tabTo('gen-run');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('gen-prime')).toHaveText(chars.slice(0, 8).join(''));
+  // The button keeps the focus through the generation, so that the next key press reaches it.
+  await expect(page.getByTestId('gen-run')).toBeEnabled();
+  await expect(page.getByTestId('gen-run')).toBeFocused();
+  // More text, then Space on the button: the new generation starts from the longer text.
+  await tabTo('play-input');
+  await page.keyboard.press('End');
+  await page.keyboard.type(chars.slice(8, 12).join(''));
+  await tabTo('gen-run');
+  await page.keyboard.press('Space');
+  await expect(page.getByTestId('gen-prime')).toHaveText(chars.slice(0, 12).join(''));
+  await expect(page.getByTestId('gen-error')).toHaveCount(0);
+});
+
+test('keyboard only: a deletion is cancelled with Escape (nothing deleted) and confirmed with Enter', async () => {
+  const victim = (await api.listRuns()).find((r) => r.sweepId !== null && r.hyper.hidden === 16)!;
+  expect(victim).toBeDefined();
+  await tabTo('nav-storage');
+  await page.keyboard.press('Enter');
+  await expect(page.getByTestId('view-storage')).toBeVisible();
+  await tabToElement(`[data-testid=storage-run][data-run-id="${victim.id}"] [data-testid=storage-run-delete]`);
+  await page.keyboard.press('Enter');
+  const dialog = page.getByTestId('confirm-dialog');
+  await expect(dialog).toContainText(victim.name);
+  // The focus is in the dialog, on the harmless choice.
+  await expect(dialog.getByTestId('confirm-cancel')).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  expect((await api.listRuns()).map((r) => r.id)).toContain(victim.id);
+  // Back where it was: Enter opens the same question again.
+  const deleteButton = page.locator(`[data-testid=storage-run][data-run-id="${victim.id}"]`).getByTestId('storage-run-delete');
+  await expect(deleteButton).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(dialog).toContainText(victim.name);
+  await tabTo('confirm-ok');
+  await page.keyboard.press('Enter');
+  await expect(page.locator(`[data-testid=storage-run][data-run-id="${victim.id}"]`)).toHaveCount(0);
+  expect((await api.listRuns()).map((r) => r.id)).not.toContain(victim.id);
 });
 
 test('Start checks the form as it is now: a preset that did not fit, replaced just before, does not refuse the run', async () => {

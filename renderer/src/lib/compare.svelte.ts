@@ -1,16 +1,26 @@
 /**
- * The Compare view's state: which runs (or which of their checkpoints) are compared, the host's
- * CompareResult, and how the table is shown (differences only, column order by a clicked row).
+ * The Compare view's state: which runs and checkpoints are compared (one column each; several
+ * checkpoints of one run may sit side by side), the host's CompareResult, and how the table is shown (differences only, column order by a clicked row).
  */
 import { SvelteMap } from 'svelte/reactivity';
 import type { CheckpointSummary, CompareInput, CompareResult, CompareRow, Id } from '../../../main/api/contract.ts';
 import { api, messageOf } from './api.ts';
 import { downloadText } from './format.ts';
 
+/** One column of the comparison: a run at its best checkpoint (checkpointId null) or at a chosen one. */
+export interface CompareEntry {
+  /** Stable across edits, for keyed lists. */
+  key: number;
+  runId: Id;
+  checkpointId: Id | null;
+}
+
 export class CompareState {
-  /** runId → checkpoint id, or null for the run's default (its best checkpoint). */
-  selection = new SvelteMap<Id, Id | null>();
+  /** The columns asked for, in the order they were added; a run may have several (one per checkpoint). */
+  selection = $state<CompareEntry[]>([]);
   checkpoints = new SvelteMap<Id, CheckpointSummary[]>();
+  /** The checkpoint the host means by a run's "best" (its rule, not ours), once known. */
+  bestCheckpoint = new SvelteMap<Id, Id | null>();
   prompt = $state('');
   sampleLength = $state(80);
   result = $state.raw<CompareResult | null>(null);
@@ -19,34 +29,80 @@ export class CompareState {
   differencesOnly = $state(false);
   /** Sort columns by this row (field name), ascending or descending; null = the host's order. */
   sortBy = $state<{ field: string; descending: boolean } | null>(null);
+  #nextKey = 1;
 
-  toggle(runId: Id, on: boolean): void {
+  isPicked(runId: Id): boolean {
+    return this.selection.some((entry) => entry.runId === runId);
+  }
+
+  entriesOf(runId: Id): CompareEntry[] {
+    return this.selection.filter((entry) => entry.runId === runId);
+  }
+
+  /** The run's checkbox: on adds one column at its best checkpoint; off removes every column of the run. */
+  toggle(runId: Id, on: boolean, runName: string): void {
     if (on) {
-      this.selection.set(runId, null);
-      if (!this.checkpoints.has(runId)) {
-        api.listCheckpoints(runId).then((list) => this.checkpoints.set(runId, list), (e) => (this.error = messageOf(e)));
-      }
+      if (!this.isPicked(runId)) this.selection.push({ key: this.#nextKey++, runId, checkpointId: null });
+      void this.#loadCheckpoints(runId, runName);
     } else {
-      this.selection.delete(runId);
+      this.selection = this.selection.filter((entry) => entry.runId !== runId);
+    }
+  }
+
+  /** Another column for the run: its newest checkpoint not shown yet (null when every one is). */
+  nextCheckpoint(runId: Id): Id | null {
+    const shown = new Set(this.entriesOf(runId).map((entry) => entry.checkpointId ?? this.bestCheckpoint.get(runId)));
+    const list = this.checkpoints.get(runId) ?? [];
+    for (let i = list.length - 1; i >= 0; i--) if (!shown.has(list[i].id)) return list[i].id;
+    return null;
+  }
+
+  addColumn(runId: Id): void {
+    const checkpointId = this.nextCheckpoint(runId);
+    if (checkpointId !== null) this.selection.push({ key: this.#nextKey++, runId, checkpointId });
+  }
+
+  removeColumn(key: number): void {
+    this.selection = this.selection.filter((entry) => entry.key !== key);
+  }
+
+  setCheckpoint(key: number, checkpointId: Id | null): void {
+    const entry = this.selection.find((e) => e.key === key);
+    if (entry) entry.checkpointId = checkpointId;
+  }
+
+  /** Checkpoints are fetched again each time a run is picked: a running run gains new ones. */
+  async #loadCheckpoints(runId: Id, runName: string): Promise<void> {
+    try {
+      const [list, best] = await Promise.all([
+        api.listCheckpoints(runId),
+        api.resolveCheckpoint(`${runName}@best`).catch(() => null),
+      ]);
+      this.checkpoints.set(runId, list);
+      this.bestCheckpoint.set(runId, best?.id ?? null);
+    } catch (error) {
+      this.error = messageOf(error);
     }
   }
 
   input(): CompareInput {
-    const runIds: Id[] = [];
-    const checkpointIds: Id[] = [];
-    for (const [runId, checkpointId] of this.selection) {
-      if (checkpointId === null) runIds.push(runId);
-      else checkpointIds.push(checkpointId);
+    // The same column asked for twice would only repeat itself.
+    const runIds = new Set<Id>();
+    const checkpointIds = new Set<Id>();
+    for (const { runId, checkpointId } of this.selection) {
+      if (checkpointId === null) runIds.add(runId);
+      else checkpointIds.add(checkpointId);
     }
     return {
-      ...(runIds.length ? { runIds } : {}),
-      ...(checkpointIds.length ? { checkpointIds } : {}),
+      ...(runIds.size ? { runIds: [...runIds] } : {}),
+      ...(checkpointIds.size ? { checkpointIds: [...checkpointIds] } : {}),
       ...(this.prompt ? { prompt: this.prompt, sampleLength: Number(this.sampleLength) } : {}),
       maxPoints: 500,
     };
   }
 
   async compare(): Promise<void> {
+    if (this.busy) return;
     this.error = null;
     this.busy = true;
     try {

@@ -139,10 +139,14 @@ export const messages = {
   'training.sampleAt': ['Sample at step {step} (temperature {temperature}):', '第 {step} 步的样本（温度 {temperature}）：'],
 
   'compare.title': ['Compare', '比较'],
-  'compare.pick': ['Choose runs (their best checkpoint) or a particular checkpoint of each.', '选择训练（使用其最佳检查点）或每个训练的某个检查点。'],
+  'compare.pick': ['Choose runs (their best checkpoint) or particular checkpoints: “+ checkpoint” puts another checkpoint of the same run beside it.', '选择训练（使用其最佳检查点）或特定检查点：“+ 检查点”可将同一训练的另一个检查点并排比较。'],
   'compare.noRuns': ['No runs to compare yet.', '还没有可比较的训练。'],
-  'compare.checkpoint': ['Checkpoint', '检查点'],
   'compare.bestCheckpoint': ['best checkpoint', '最佳检查点'],
+  'compare.bestCheckpointAt': ['best checkpoint (step {step})', '最佳检查点（第 {step} 步）'],
+  'compare.checkpointOf': ['Checkpoint of {run}', '{run} 的检查点'],
+  'compare.addColumn': ['+ checkpoint', '+ 检查点'],
+  'compare.addColumnFor': ['Add a column for another checkpoint of {run}', '为 {run} 的另一个检查点添加一列'],
+  'compare.removeColumn': ['Remove this column of {run}', '移除 {run} 的这一列'],
   'compare.checkpointOption': ['step {step} ({kind})', '第 {step} 步（{kind}）'],
   'compare.prompt': ['Prompt', '提示文本'],
   'compare.promptPlaceholder': ['generate from this text with each', '用每个检查点从此文本生成'],
@@ -176,6 +180,7 @@ export const messages = {
   'playground.textPlaceholder': ['Type here; predictions follow as you type', '在此输入，预测会随输入更新'],
   'playground.unknownChars': ['{n} character(s) are not in the model’s vocabulary:', '{n} 个字符不在模型的词表中：'],
   'playground.next': ['Next character', '下一个字符'],
+  'playground.readsLastWindow': ['The model reads the last {window} characters (of {chars} typed).', '模型只读取最后 {window} 个字符（共输入 {chars} 个）。'],
   'playground.typeToPredict': ['Type some text to see the next-character probabilities.', '输入一些文本以查看下一个字符的概率。'],
   'playground.generate': ['Generate', '生成'],
   'playground.length': ['Length', '长度'],
@@ -259,6 +264,7 @@ export const messages = {
 
   'checkpoints.title': ['Checkpoints', '检查点'],
   'checkpoints.none': ['No checkpoints.', '没有检查点。'],
+  'checkpoints.export': ['Export', '导出'],
   'checkpoints.deleteTitle': ['Delete checkpoint', '删除检查点'],
   'delete.checkpoint': ['checkpoint #{id} (step {step}) of run "{name}"', '训练“{name}”的检查点 #{id}（第 {step} 步）'],
 

@@ -49,6 +49,18 @@ export class Playground {
     return [...new Set(Array.from(this.text).filter((ch) => !vocab.has(ch)))];
   });
 
+  /**
+   * A 'next' model reads only the last `window` characters of a longer text; the host says so only when
+   * the text is shorter, so the UI says it here. Counted on the text the shown prediction read.
+   */
+  readsLastWindow = $derived.by((): { window: number; chars: number } | null => {
+    const hyper = this.runId === null ? undefined : workbench.run(this.runId)?.hyper;
+    const text = this.prediction?.text;
+    if (!hyper || hyper.objective !== 'next' || text === undefined) return null;
+    const chars = Array.from(text).length;
+    return chars > hyper.window ? { window: hyper.window, chars } : null;
+  });
+
   async selectRun(runId: Id | null): Promise<void> {
     this.runId = runId;
     this.checkpointId = null;
@@ -118,7 +130,7 @@ export class Playground {
   }
 
   async generate(): Promise<void> {
-    if (this.checkpointId === null) return;
+    if (this.checkpointId === null || this.generating) return;
     this.generating = true;
     this.generateError = null;
     try {

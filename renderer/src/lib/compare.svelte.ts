@@ -62,6 +62,13 @@ export class CompareState {
     if (checkpointId !== null) this.selection.push({ key: this.#nextKey++, runId, checkpointId });
   }
 
+  /** Drops the columns of runs that no longer exist (deleted elsewhere), so Compare never asks for them. */
+  keepRuns(existing: ReadonlySet<Id>): void {
+    if (this.selection.some((entry) => !existing.has(entry.runId))) {
+      this.selection = this.selection.filter((entry) => existing.has(entry.runId));
+    }
+  }
+
   removeColumn(key: number): void {
     this.selection = this.selection.filter((entry) => entry.key !== key);
   }

@@ -30,6 +30,9 @@
  * `torch.note` says when PyTorch ran on the reference BLAS (then there is no ratio).
  *
  *   npm run bench [-- --json] [--only reference|mid] [--kernels typescript|wasm] [--threads 1,2] [--no-torch] [--quick]
+ *   npm run bench -- --only pytorch [--json] [--quick] [--steps N] [--threads N]   the PyTorch engine vs the built-in and a bare loop (bench/pytorch.ts)
+ *   npm run bench -- --only trace [--json] [--quick]     Inspect's long trace: chars/s on the mid-size model (bench/trace.ts);
+ *                                                        the full bench ends with it too
  */
 import { Command } from 'commander';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -46,6 +49,7 @@ import { createWasmKernels, type WasmKernels } from '../engine/kernels/wasm/inde
 import { Model } from '../engine/model.ts';
 import { createOptimizer } from '../engine/optim/index.ts';
 import type { Vocabulary } from '../engine/text/vocab.ts';
+import { runTraceBench } from './trace.ts';
 import { MID, midConfig, midSetup, seedConfig, seedSetup, SHARED, type MidSetup, type SeedSetup } from './workloads.ts';
 
 const TORCH_BENCH = join(SHARED, 'anchors', 'torch_bench.py');
@@ -58,6 +62,7 @@ interface Options {
   threads?: string;
   torch: boolean;
   quick: boolean;
+  steps?: string;
 }
 
 interface TorchFigures {
@@ -338,14 +343,26 @@ async function main(): Promise<void> {
   const program = new Command()
     .name('bench')
     .option('--json', 'one JSON line per measurement', false)
-    .option('--only <group>', 'reference | mid')
+    .option('--only <group>', 'reference | mid | pytorch | trace')
     .option('--kernels <path>', 'typescript | wasm (default: the best that loads)')
     .option('--threads <list>', 'our kernel thread counts, comma-separated (default: 1 and every core)')
     .option('--no-torch', 'skip the PyTorch anchors')
     .option('--quick', 'fewer runs and steps (a smoke test, not a measurement)', false)
+    .option('--steps <n>', 'steps per engine with --only pytorch (default 60, 20 with --quick)')
     .parse(process.argv);
   const o = program.opts<Options>();
-  if (o.only && o.only !== 'reference' && o.only !== 'mid') throw new Error(`--only must be "reference" or "mid" (got "${o.only}").`);
+  if (o.only === 'pytorch') {
+    const { runPytorchBench } = await import('./pytorch.ts');
+    const steps = o.steps ? Number(o.steps) : o.quick ? 20 : 60;
+    if (!Number.isInteger(steps) || steps < 3) throw new Error(`--steps must be a whole number of at least 3 (got "${o.steps}").`);
+    await runPytorchBench({ json: o.json, steps, ...(o.threads ? { threads: Number(o.threads) } : {}) });
+    return;
+  }
+  if (o.only === 'trace') {
+    await runTraceBench({ json: o.json, quick: o.quick });
+    return;
+  }
+  if (o.only && o.only !== 'reference' && o.only !== 'mid') throw new Error(`--only must be "reference", "mid", "pytorch" or "trace" (got "${o.only}").`);
   if (o.kernels && o.kernels !== 'typescript' && o.kernels !== 'wasm') throw new Error(`--kernels must be "typescript" or "wasm" (got "${o.kernels}").`);
   const counts = parseThreads(o.threads);
   const contenders = await makeContenders(o.kernels, counts);
@@ -374,6 +391,7 @@ async function main(): Promise<void> {
     disposeAll(contenders);
   }
   if (!o.json) printTable(results);
+  if (!o.only) await runTraceBench({ json: o.json, quick: o.quick });
 }
 
 function referenceGroup(run: Run, contenders: Contender[]): Measurement[] {

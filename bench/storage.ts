@@ -17,6 +17,7 @@ import { PRESETS } from '../engine/config.ts';
 import { compare } from '../main/api/service-compare.ts';
 import { Playground } from '../main/api/service-playground.ts';
 import { Storage, type Id, type NewMetric } from '../main/storage/index.ts';
+import { fillRuns, metric, random } from './metric-rows.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '20' }, rows: { type: 'string', default: '20000' } },
@@ -27,26 +28,6 @@ const ROWS = Number(values.rows);
 const dir = mkdtempSync(path.join(tmpdir(), 'rw-bench-storage-'));
 const file = path.join(dir, 'bench.db');
 const storage = Storage.open(file);
-
-function metric(runId: Id, step: number, rng: () => number): NewMetric {
-  const trainLoss = 3 * Math.exp(-step / 4000) + 0.3 * rng();
-  const evaluated = step % 100 === 0;
-  return {
-    runId, step, epoch: step / 50, trainLoss, trainLossAvg: trainLoss, valLoss: evaluated ? trainLoss + 0.1 : null,
-    bitsPerChar: trainLoss / Math.LN2, valBitsPerChar: evaluated ? (trainLoss + 0.1) / Math.LN2 : null, accuracy: rng(),
-    valAccuracy: evaluated ? rng() : null, gradNorm: rng() * 5, lr: 0.002, charsPerSec: 50_000 + rng() * 1000, elapsedMs: step * 2,
-  };
-}
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -63,22 +44,10 @@ const fmt = (x: number, digits = 2) => x.toFixed(digits);
 
 // ---------------------------------------------------------------- fill
 const hyper = PRESETS['char-rnn-small'].hyper;
-const vocabulary = storage.vocabularies.getOrCreate(Array.from('abcdefghijklmnopqrstuvwxyz .,\n'));
-const runIds: Id[] = [];
-const rng = random(1);
 let t0 = process.hrtime.bigint();
-for (let r = 0; r < RUNS; r++) {
-  const id = storage.runs.create({
-    name: `bench-${r}`, corpusId: null, vocabularyId: vocabulary.id, hyper, totalSteps: ROWS,
-    reproduction: { appVersion: 'bench', kernelPath: null, threads: 1, corpusSha256: null, seed: r, hyper },
-  }).id;
-  runIds.push(id);
-  for (let start = 1; start <= ROWS; start += 1000) {
-    const batch: NewMetric[] = [];
-    for (let step = start; step < start + 1000 && step <= ROWS; step++) batch.push(metric(id, step, rng));
-    storage.metrics.appendBatch(batch);
-  }
-}
+const runIds: Id[] = fillRuns(storage, RUNS, ROWS);
+const vocabulary = storage.vocabularies.getOrCreate(Array.from('abcdefghijklmnopqrstuvwxyz .,\n'));
+const rng = random(2);
 const fillMs = ms(t0);
 const totalRows = RUNS * ROWS;
 console.log(`Database: ${file}`);

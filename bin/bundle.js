@@ -1,67 +1,27 @@
-// Building what the desktop app runs, shared by `npm start` (bin/start.js), `npm run dist`
-// (bin/dist.js) and `rnnwb serve` (main/cli/commands/serve.ts): the renderer with Vite when it is
-// missing or older than its sources, and the main process, preload and engine worker bundled with
-// esbuild (it ships with Vite) into dist/.
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+// Bundling what runs, with esbuild, into dist/: the desktop app's processes and the `rnnwb` CLI (with
+// `serve`), one build for both. Run by `npm ci` (the `prepare` script, bin/build.js), by bin/rnnwb.js when
+// the bundles are older than their sources, by `npm start` (bin/start.js), `npm run dist` (bin/dist.js)
+// and `npm test` (bin/test-all.js). The user interface is built by main/build/renderer.ts.
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** Where the built renderer goes unless told otherwise (what the app and `serve` load). */
-export const defaultRendererDir = path.join(root, 'dist', 'renderer');
-
-/** The newest modification time of the files under `dir` (0 when there is none). */
-function newestMtime(dir) {
-  if (!existsSync(dir)) return 0;
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
-    const full = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(full) : statSync(full).mtimeMs);
-  }
-  return newest;
-}
-
-/** True when the build in `outDir` is missing or older than renderer/ (or the API files it imports). */
-export function rendererIsStale(outDir = defaultRendererDir) {
-  const builtPage = path.join(outDir, 'index.html');
-  if (!existsSync(builtPage)) return true;
-  const built = statSync(builtPage).mtimeMs;
-  // The renderer's own sources and what it imports from outside renderer/ (the API types, the transport, the engine's config).
-  const sources = Math.max(newestMtime(path.join(root, 'renderer')), newestMtime(path.join(root, 'main', 'api')), newestMtime(path.join(root, 'main', 'transport')),
-    statSync(path.join(root, 'engine', 'config.ts')).mtimeMs, statSync(path.join(root, 'engine', 'protocol.ts')).mtimeMs);
-  return sources > built;
-}
+/** What the last build was made from (bin/bundle-stamp.js reads it to tell whether dist/ is fresh). */
+export const stampFile = path.join(root, 'dist', 'bundle-stamp.json');
 
 /**
- * Builds the renderer into `outDir` when needed, saying so in one line on stderr; returns false (after
- * one more line) when the build failed. The build empties `outDir` first: it must be a folder of its own.
+ * Bundles every entry (the app's main process, preload, backend and workers; the CLI) and copies the files
+ * they read beside them, then writes the stamp. Every file lands whole (written aside, then renamed), so a
+ * CLI that starts while another rebuilds never loads half a bundle. Throws with a readable message on failure.
  */
-export function buildRendererIfStale(outDir = defaultRendererDir) {
-  if (!rendererIsStale(outDir)) return true;
-  const config = path.join(root, 'renderer', 'vite.config.ts');
-  if (!existsSync(config)) {
-    process.stderr.write('The renderer has no vite.config.ts yet; skipping its build.\n');
-    return false;
-  }
-  process.stderr.write('Building the user interface (vite build)…\n');
-  // Errors only: Vite's warnings (chunk sizes, plugin timings) are for whoever works on the renderer.
-  const result = spawnSync(process.execPath, [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', config, '--outDir', path.resolve(outDir), '--logLevel', 'error'], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  if (result.status !== 0) {
-    process.stderr.write('The user interface did not build (see above); the page will say so.\n');
-    return false;
-  }
-  return true;
-}
-
-/** Bundles main, preload and the engine worker for Electron. Throws with a readable message on failure. */
-export async function bundleElectron() {
+export async function bundleAll() {
   const esbuild = await import('esbuild');
+  // Sources changed after this instant count as newer than the build, even if esbuild had already read them.
+  const startedAt = Date.now();
   const common = {
+    metafile: true,
+    write: false,
     bundle: true,
     platform: 'node',
     target: 'node22',
@@ -69,27 +29,59 @@ export async function bundleElectron() {
     logLevel: 'warning',
     absWorkingDir: root,
   };
-  await Promise.all([
+  const results = await Promise.all([
+    // The `rnnwb` command (bin/rnnwb.js runs it), `serve` included.
+    esbuild.build({ ...common, entryPoints: ['main/cli/index.ts'], outfile: 'dist/cli/rnnwb.js', format: 'esm', packages: 'external' }),
     // ESM like the sources; dependencies stay in node_modules (the packaged app ships them).
     esbuild.build({ ...common, entryPoints: ['main/electron/main.ts'], outfile: 'dist/electron/main.js', format: 'esm', packages: 'external', external: ['electron'] }),
     esbuild.build({ ...common, entryPoints: ['engine/worker.ts'], outfile: 'dist/engine/worker.js', format: 'esm', packages: 'external' }),
+    // Inspect's long traces and n-gram baselines: beside the worker, where the backend looks for it.
+    esbuild.build({ ...common, entryPoints: ['engine/inspect-worker.ts'], outfile: 'dist/engine/inspect-worker.js', format: 'esm', packages: 'external' }),
+    // The backend process (the service, in a utility process) and its query worker threads.
+    esbuild.build({ ...common, entryPoints: ['main/backend/entry.ts'], outfile: 'dist/backend/entry.js', format: 'esm', packages: 'external' }),
+    esbuild.build({ ...common, entryPoints: ['main/api/query-worker.ts'], outfile: 'dist/backend/query-worker.js', format: 'esm', packages: 'external' }),
     // A sandboxed preload can only be one CommonJS file that requires nothing but 'electron'.
     esbuild.build({ ...common, entryPoints: ['main/electron/preload.ts'], outfile: 'dist/electron/preload.cjs', format: 'cjs', external: ['electron'] }),
   ]);
-  copyWasmKernels();
+  const outputs = results.flatMap((result) => result.outputFiles);
+  for (const file of outputs) putFile(file.path, file.contents);
+  const inputs = new Set(results.flatMap((result) => Object.keys(result.metafile.inputs)));
+  for (const copied of [...copyWasmKernels(), ...copySampleCorpora()]) inputs.add(copied);
+  inputs.add('bin/bundle.js');
+  const relative = (file) => path.relative(root, file).split(path.sep).join('/');
+  putFile(stampFile, JSON.stringify({ startedAt, inputs: [...inputs].sort(), outputs: outputs.map((file) => relative(file.path)) }, null, 1) + '\n');
+}
+
+/** Writes a whole file: beside its place first, then renamed over it. */
+function putFile(file, contents) {
+  mkdirSync(path.dirname(file), { recursive: true });
+  const aside = `${file}.${process.pid}.tmp`;
+  writeFileSync(aside, contents);
+  renameSync(aside, file);
+}
+
+/** Copies each file of `fromDir` that `keep` accepts into each of `toDirs`; returns the sources (relative to root). */
+function copyInto(fromDir, toDirs, keep = () => true) {
+  const from = path.join(root, fromDir);
+  if (!existsSync(from)) return [];
+  const files = readdirSync(from).filter(keep);
+  for (const file of files) {
+    const bytes = readFileSync(path.join(from, file));
+    for (const to of toDirs) putFile(path.join(root, to, file), bytes);
+  }
+  return files.map((file) => `${fromDir}/${file}`);
+}
+
+/** The bundled sample corpora: main/samples/index.ts reads `./corpora/<file>` relative to its module, a bundle in dist/backend/ or dist/cli/. */
+function copySampleCorpora() {
+  return copyInto('main/samples/corpora', ['dist/backend/corpora', 'dist/cli/corpora']);
 }
 
 /**
- * The WebAssembly kernels load `./build/<file>.wasm` relative to their module. Two bundles hold them:
- * dist/engine/worker.js (training) and dist/electron/main.js (the playground's inference), so both
- * dist/engine/build/ and dist/electron/build/ get the files.
+ * The WebAssembly kernels load `./build/<file>.wasm` relative to their module. The bundles that hold
+ * them: dist/engine/worker.js (training), those in dist/backend/ and dist/cli/rnnwb.js (the playground's
+ * inference), so dist/engine/build/, dist/backend/build/ and dist/cli/build/ get the files.
  */
 function copyWasmKernels() {
-  const from = path.join(root, 'engine', 'kernels', 'wasm', 'build');
-  if (!existsSync(from)) return;
-  for (const bundle of ['engine', 'electron']) {
-    const to = path.join(root, 'dist', bundle, 'build');
-    mkdirSync(to, { recursive: true });
-    for (const file of readdirSync(from)) if (file.endsWith('.wasm')) copyFileSync(path.join(from, file), path.join(to, file));
-  }
+  return copyInto('engine/kernels/wasm/build', ['dist/engine/build', 'dist/backend/build', 'dist/cli/build'], (file) => file.endsWith('.wasm'));
 }

@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { register } from 'tsx/esm/api';
-import { buildRendererIfStale, bundleElectron, root } from './bundle.js';
+import { bundleElectron, root } from './bundle.js';
 
 const nativeBuild = path.join(root, 'node_modules', 'better-sqlite3', 'build');
 const saved = mkdtempSync(path.join(os.tmpdir(), 'rnnwb-dist-native-'));
@@ -37,6 +37,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 try {
   register();
   const { default: config } = await import('../electron.config.ts');
+  const { buildRendererIfStale } = await import('../main/build/renderer.ts');
   const builder = await import('electron-builder');
   if (!buildRendererIfStale()) throw new Error('the user interface did not build');
   await bundleElectron();

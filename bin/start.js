@@ -5,7 +5,8 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { buildRendererIfStale, bundleElectron, root } from './bundle.js';
+import { register } from 'tsx/esm/api';
+import { bundleElectron, root } from './bundle.js';
 
 /**
  * The Electron executable, or null when it is not installed. Read from the electron package's
@@ -33,6 +34,9 @@ function downloadElectron() {
 }
 
 const args = process.argv.slice(2);
+// The build logic is main's (main/build/renderer.ts, shared with `rnnwb serve`), in TypeScript: tsx loads it.
+register();
+const { buildRendererIfStale } = await import('../main/build/renderer.ts');
 buildRendererIfStale();
 
 if (!electronBinary()) downloadElectron();

@@ -1,18 +1,14 @@
 /**
  * Hyperparameters of a run: one flat record shared by the engine, the run manager, the API, the CLI
- * and the UI form. `validateHyperparameters` is the single place that says what is allowed, in words
- * a person can act on (the UI shows each message next to its field).
+ * and the UI form. Each field's kind, range and default live once, in the table of fields.ts;
+ * `validateHyperparameters` applies it, in words a person can act on (the UI shows each message next
+ * to its field).
  */
+import { trainLength as trainSplitLength } from './data/windows.ts';
+import { HYPERPARAMETER_FIELDS, HYPERPARAMETER_KEYS, fieldProblem, fieldSpec, type CellKind, type Objective, type OptimizerKind, type ScheduleKind } from './fields.ts';
 
-export type CellKind = 'lstm' | 'gru' | 'rnn';
-export type Objective = 'next' | 'every';
-export type OptimizerKind = 'adam' | 'sgd' | 'rmsprop';
-export type ScheduleKind = 'constant' | 'step' | 'cosine';
-
-export const CELL_KINDS: readonly CellKind[] = ['lstm', 'gru', 'rnn'];
-export const OBJECTIVES: readonly Objective[] = ['next', 'every'];
-export const OPTIMIZERS: readonly OptimizerKind[] = ['adam', 'sgd', 'rmsprop'];
-export const SCHEDULES: readonly ScheduleKind[] = ['constant', 'step', 'cosine'];
+export { CELL_KINDS, OBJECTIVES, OPTIMIZERS, SCHEDULES } from './fields.ts';
+export type { CellKind, Objective, OptimizerKind, ScheduleKind } from './fields.ts';
 
 /** Gates per cell: rows of weight_ih / weight_hh are G·H. */
 export const GATES: Record<CellKind, number> = { lstm: 4, gru: 3, rnn: 1 };
@@ -72,34 +68,10 @@ export interface Hyperparameters {
   stride: number;
 }
 
-export const DEFAULT_HYPERPARAMETERS: Hyperparameters = {
-  cell: 'lstm',
-  layers: 1,
-  hidden: 64,
-  embed: 32,
-  window: 10,
-  objective: 'next',
-  batch: 'full',
-  epochs: 500,
-  steps: null,
-  optimizer: 'adam',
-  lr: 0.01,
-  momentum: 0,
-  weightDecay: 0,
-  schedule: 'constant',
-  decayEvery: 1000,
-  decayGamma: 0.5,
-  clip: 0,
-  dropout: 0,
-  valFraction: 0.1,
-  earlyStopPatience: 0,
-  evalEvery: 50,
-  seed: 1,
-  threads: 0,
-  checkpointEvery: 0,
-  keepLast: 3,
-  stride: 0,
-};
+/** Every field's default, from the table. */
+export const DEFAULT_HYPERPARAMETERS: Hyperparameters = Object.fromEntries(
+  HYPERPARAMETER_KEYS.map((key) => [key, HYPERPARAMETER_FIELDS[key].default]),
+) as unknown as Hyperparameters;
 
 export type PresetName = 'reference' | 'char-rnn-small' | 'char-rnn-medium';
 
@@ -136,58 +108,28 @@ export function modelConfigOf(h: Hyperparameters, vocabSize: number): ModelConfi
 
 export type FieldErrors = Partial<Record<keyof Hyperparameters, string>>;
 
-const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-
-/** Every problem with a set of hyperparameters, keyed by field; empty when they are usable. */
+/** Every problem with a set of hyperparameters, keyed by field (in the table's order); empty when they are usable. */
 export function validateHyperparameters(h: Hyperparameters): FieldErrors {
-  const e: FieldErrors = {};
-  const intIn = (k: keyof Hyperparameters, label: string, min: number, max: number) => {
-    const v = h[k];
-    if (!isInt(v) || v < min || v > max) e[k] = `${label} must be a whole number from ${min} to ${max} (got ${show(v)}).`;
-  };
-  const numIn = (k: keyof Hyperparameters, label: string, min: number, max: number, minOpen = false) => {
-    const v = h[k];
-    if (!isNum(v) || (minOpen ? v <= min : v < min) || v > max) {
-      e[k] = `${label} must be a number ${minOpen ? 'above' : 'from'} ${min}${minOpen ? ' and at most' : ' to'} ${max} (got ${show(v)}).`;
-    }
-  };
-  if (!CELL_KINDS.includes(h.cell)) e.cell = `Cell must be one of ${CELL_KINDS.join(', ')} (got ${show(h.cell)}).`;
-  if (!OBJECTIVES.includes(h.objective)) e.objective = `Objective must be "next" or "every" (got ${show(h.objective)}).`;
-  if (!OPTIMIZERS.includes(h.optimizer)) e.optimizer = `Optimizer must be one of ${OPTIMIZERS.join(', ')} (got ${show(h.optimizer)}).`;
-  if (!SCHEDULES.includes(h.schedule)) e.schedule = `Schedule must be one of ${SCHEDULES.join(', ')} (got ${show(h.schedule)}).`;
-  intIn('layers', 'Layers', 1, 8);
-  intIn('hidden', 'Hidden size', 1, 4096);
-  intIn('embed', 'Embedding size', 1, 4096);
-  intIn('window', 'Window', 1, 4096);
-  if (h.batch !== 'full' && (!isInt(h.batch) || h.batch < 1 || h.batch > 65536)) {
-    e.batch = `Batch must be "full" or a whole number from 1 to 65536 (got ${show(h.batch)}).`;
+  const errors: FieldErrors = {};
+  for (const key of HYPERPARAMETER_KEYS) {
+    if (fieldSpec(key).checkedWhen?.(h) === false) continue;
+    const problem = fieldProblem(key, h[key]);
+    if (problem) errors[key] = problem;
   }
-  if (h.steps === null) intIn('epochs', 'Epochs', 1, 1_000_000);
-  else if (!isInt(h.steps) || h.steps < 1 || h.steps > 100_000_000) e.steps = `Steps must be a whole number from 1 to 100000000 (got ${show(h.steps)}).`;
-  numIn('lr', 'Learning rate', 0, 10, true);
-  numIn('momentum', 'Momentum', 0, 0.999);
-  numIn('weightDecay', 'Weight decay', 0, 1);
-  intIn('decayEvery', 'Decay interval', 1, 100_000_000);
-  numIn('decayGamma', 'Decay factor', 0, 1, true);
-  numIn('clip', 'Gradient clip', 0, 1e6);
-  numIn('dropout', 'Dropout', 0, 0.9);
-  numIn('valFraction', 'Validation fraction', 0, 0.5);
-  intIn('earlyStopPatience', 'Early-stop patience', 0, 1_000_000);
-  intIn('evalEvery', 'Evaluation interval', 1, 100_000_000);
-  intIn('seed', 'Seed', 0, 4294967295);
-  intIn('threads', 'Threads', 0, 64);
-  intIn('checkpointEvery', 'Checkpoint interval', 0, 100_000_000);
-  intIn('keepLast', 'Checkpoints kept', 1, 1000);
-  intIn('stride', 'Stride', 0, 4096);
-  return e;
+  return errors;
+}
+
+/** The field errors as one readable line (in the table's order), or null when there are none. */
+export function describeFieldErrors(errors: FieldErrors): string | null {
+  const messages = Object.values(errors).filter((m): m is string => typeof m === 'string' && m !== '');
+  return messages.length === 0 ? null : messages.join(' ');
 }
 
 /** Problems that need the corpus: too short for one window, or no room for a validation split. */
 export function validateAgainstCorpus(h: Hyperparameters, corpusLength: number): string | null {
   if (corpusLength === 0) return 'The corpus is empty.';
   const need = h.window + 1;
-  const trainLength = Math.floor(corpusLength * (1 - h.valFraction));
+  const trainLength = trainSplitLength(corpusLength, h.valFraction);
   const valLength = corpusLength - trainLength;
   if (trainLength < need) {
     return h.valFraction > 0
@@ -212,15 +154,63 @@ export function parameterCount(h: Pick<Hyperparameters, 'cell' | 'layers' | 'hid
   return n;
 }
 
-/** Rough training memory in bytes: parameters ×4 (weights, grads, two moments) plus activations. */
+/**
+ * Floats of each of the output layer's three scratch buffers (one chunk of logits, of probabilities and
+ * of their gradient): ≈ 16 MB each. The head works through the predictions of a batch this many
+ * floats at a time, so a full batch over a large vocabulary never needs all its logits at once.
+ */
+export const HEAD_CHUNK_FLOATS = 1 << 22;
+
+/**
+ * Predictions (rows of logits) the head computes at a time for a vocabulary of V characters. A
+ * multiple of 4: the reference kernels sum the weight gradient over rows in groups of four, so chunks
+ * that start at multiples of 4 leave it bit-identical to one pass over all rows.
+ */
+export function headChunkRows(V: number): number {
+  return Math.max(4, Math.floor(HEAD_CHUNK_FLOATS / V / 4) * 4);
+}
+
+/**
+ * Activation floats per (sequence, step) position that the model's workspace holds: the embedding,
+ * each layer's outputs, gates and states, and when training their gradients. Mirrors
+ * allocWorkspace in engine/model.ts (change both together); the head's scratch is counted apart.
+ */
+export function activationFloatsPerPosition(
+  m: Pick<ModelConfig, 'cell' | 'layers' | 'hidden' | 'embed' | 'dropout'>, training: boolean,
+): number {
+  const { cell, layers: L, hidden: H, embed: E } = m;
+  const G = GATES[cell] * H;
+  const gates = cell === 'rnn' ? 0 : G;
+  const perLayer = 2 * H + gates + (cell === 'lstm' || cell === 'gru' ? H : 0); // out, hPrev, gates, cells | hn
+  let floats = E + L * perLayer;
+  if (!training) return floats;
+  const dropping = m.dropout > 0 && L > 1;
+  floats += E + L * H; // dEmb, each layer's dOut
+  floats += G * (cell === 'gru' ? 2 : 1); // dGates (and GRU's hidden-side dGatesH), shared by the layers
+  if (dropping) floats += 2 * (L - 1) * H + H; // masks and outputs between layers, dDrop
+  return floats;
+}
+
+/** Floats per sequence of a batch beside those per position: states, one step's products, their gradients. */
+export function activationFloatsPerSequence(m: Pick<ModelConfig, 'cell' | 'layers' | 'hidden'>, training: boolean): number {
+  const { cell, layers: L, hidden: H } = m;
+  const G = GATES[cell] * H;
+  const states = L * H * (cell === 'lstm' ? 2 : 1) + G; // h (and c) per layer, hh
+  return training ? states + G + 3 * H : states; // dGatesStep, dh, dc, dLast
+}
+
+/**
+ * Training memory in bytes: parameters ×4 (weights, gradients, two optimizer moments), the
+ * activations of a batch, the head's logits, probabilities and their gradient — one chunk of
+ * `headChunkRows` predictions, or the whole batch's B (next) or B·T (every) when fewer — and the
+ * batch's input and target ids.
+ */
 export function memoryEstimate(h: Hyperparameters, V: number, trainWindows: number): number {
   const B = h.batch === 'full' ? Math.max(1, trainWindows) : h.batch;
   const T = h.window;
-  const G = GATES[h.cell];
-  const activations = B * T * (h.embed + h.layers * (G + 3) * h.hidden) + B * (h.objective === 'every' ? T : 1) * V * 2;
-  return 4 * (4 * parameterCount(h, V) + activations);
-}
-
-function show(v: unknown): string {
-  return typeof v === 'string' ? JSON.stringify(v) : String(v);
+  const predictions = B * (h.objective === 'every' ? T : 1);
+  const activations = B * (T * activationFloatsPerPosition(h, true) + activationFloatsPerSequence(h, true));
+  const head = 3 * Math.min(predictions, headChunkRows(V)) * V;
+  const ids = B * T + predictions;
+  return 4 * (4 * parameterCount(h, V) + activations + head + ids);
 }

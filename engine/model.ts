@@ -9,13 +9,16 @@
  * Not a trainer (engine/train) and not a sampler (engine/infer): it owns parameters, gradients and the
  * activation buffers, and offers forward+backward, evaluation and one-token steps.
  * Activation buffers are allocated once per (B, T) capacity and reused while a batch fits in them.
+ * The head (Linear → softmax cross-entropy, forward and backward) runs over chunks of at most
+ * `headChunkRows` predictions with one chunk's scratch, so a full batch over a large vocabulary never
+ * holds its (rows, V) logits at once; with one chunk the results are those of a single pass, bit for bit.
  */
-import { CELL_KINDS, GATES, OBJECTIVES, type ModelConfig } from './config.ts';
+import { CELL_KINDS, GATES, OBJECTIVES, headChunkRows, type ModelConfig } from './config.ts';
 import { initParams } from './core/init.ts';
 import { buildLayout, recurrentNames, type ParamLayout } from './core/params.ts';
 import type { Rng } from './core/rng.ts';
 import { referenceKernels } from './kernels/reference.ts';
-import { assertFusedKernels, type CrossEntropyStats, type FusedKernels } from './kernels/fused.ts';
+import { assertFusedKernels, type FusedKernels } from './kernels/fused.ts';
 import type { Kernels } from './kernels/types.ts';
 import { dropoutBackward, dropoutForward } from './layers/dropout.ts';
 import { embeddingBackward, embeddingForward } from './layers/embedding.ts';
@@ -43,9 +46,26 @@ export interface StepState {
 /** Gate activations of one token: per layer, name → Float32Array(H). LSTM: i,f,g,o,c,h; GRU: r,z,n,h; RNN: h. */
 export type GateTrace = Record<string, Float32Array>[];
 
+export interface ModelOptions {
+  /** Predictions the head computes at a time (default headChunkRows(V) from engine/config.ts: ≈ 16 MB per scratch buffer). */
+  headChunkRows?: number;
+}
+
+/** One layer's activations over a chunk read by `readChunk`. */
+export interface ChunkLayerView {
+  out: Float32Array; // (T, H) hidden state after every token
+  gates: Float32Array | null; // (T, G·H) activated gates: LSTM i,f,g,o; GRU r,z,n; none for RNN
+  cells: Float32Array | null; // (T, H) cell state after every token (LSTM)
+}
+
+export interface ChunkView {
+  layers: ChunkLayerView[];
+  logits: Float32Array; // (T, V) logits after every token
+}
+
 /** Views of the most recent forward's results (valid until the next call on the same model). */
 export interface ForwardView {
-  /** (rows, V): rows = B ('next') or B·T ('every'). */
+  /** (rows, V): rows = B ('next') or B·T ('every'). Computed when lastForward is called. */
   logits: Float32Array;
   /** (B, T, H) output of the last recurrent layer. */
   output: Float32Array;
@@ -69,7 +89,7 @@ interface LayerBuffers {
   dropOut: Float32Array | null; // (B, T, H) out after dropout: the next layer's input
 }
 
-/** All activation buffers for batches of up to `batch` sequences and `rows` = B·T tokens. */
+/** All activation buffers for batches of up to `batch` sequences and `rows` = B·T tokens (sizes: activationFloatsPer* in engine/config.ts). */
 interface Workspace {
   batch: number;
   rows: number;
@@ -83,9 +103,11 @@ interface Workspace {
   dh: Float32Array; // (B, H)
   dc: Float32Array; // (B, H)
   dDrop: Float32Array | null; // (B, T, H) gradient wrt a dropout output
-  logits: Float32Array; // (B·T, V)
-  probs: Float32Array; // (B·T, V)
-  dLogits: Float32Array; // (B·T, V)
+  headRows: number; // predictions per head chunk: the scratch below holds this many rows
+  logits: Float32Array; // (headRows, V) one chunk's logits
+  probs: Float32Array; // (headRows, V) their softmax
+  dLogits: Float32Array; // (headRows, V) their gradient
+  allLogits: Float32Array | null; // (B or B·T, V) only when logits()/lastForward ask for more rows than a chunk
   dLast: Float32Array; // (B, H) gradient wrt the last step's h ('next')
   /** Whether the latest forward applied dropout (then layer l+1 read dropOut of layer l). */
   dropped: boolean;
@@ -102,14 +124,20 @@ export class Model {
   private readonly linW: number;
   private readonly linB: number;
   private readonly recurrent: RecurrentOffsets[];
+  private readonly chunkRows: number;
   private work: Workspace | null = null;
   private stepWork: Workspace | null = null;
+  private chunkWork: Workspace | null = null;
   private readonly stepIds = new Int32Array(1);
   private lastB = 0;
   private lastT = 0;
 
-  constructor(config: ModelConfig, kernels: Kernels = referenceKernels) {
+  constructor(config: ModelConfig, kernels: Kernels = referenceKernels, options: ModelOptions = {}) {
     checkConfig(config);
+    this.chunkRows = options.headChunkRows ?? headChunkRows(config.vocabSize);
+    if (!Number.isInteger(this.chunkRows) || this.chunkRows < 1) {
+      throw new Error(`The head's chunk must be a whole number of at least 1 row (got ${this.chunkRows}).`);
+    }
     this.config = { ...config };
     assertFusedKernels(kernels);
     this.kernels = kernels;
@@ -142,27 +170,25 @@ export class Model {
 
   /** inputs (B,T) ids; targets (B) for 'next' or (B,T) for 'every'. Gradients ACCUMULATE (+=). Mean loss. */
   forwardBackward(inputs: Int32Array, targets: Int32Array, B: number, T: number, dropoutRng: Rng | null): LossResult {
-    const { vocabSize: V, embed: E, hidden: H, layers: L, cell } = this.config;
+    const { embed: E, hidden: H, layers: L, cell } = this.config;
     const rows = this.checkBatch(inputs, targets, B, T);
     const ws = this.workspace(B, T);
     this.forward(ws, inputs, B, T, this.config.dropout > 0 ? dropoutRng : null);
-    const ce = this.crossEntropy(ws, targets, rows);
 
     // head
-    ws.dLogits.fill(0, 0, rows * V);
-    this.crossEntropyGrad(ws, targets, rows);
     const top = ws.layers[L - 1];
     top.dOut.fill(0, 0, B * T * H);
+    let ce: LossResult;
     if (this.config.objective === 'next') {
       ws.dLast.fill(0, 0, B * H);
-      linearBackward(ws.dLast, this.grads, this.linW, this.linB, ws.dLogits, top.h, this.params, this.linW, B, V, H, this.kernels);
+      ce = this.head(ws, top.h, ws.dLast, targets, rows);
       // only the last step feeds the head: its rows of dOut get dLast, the rest stay zero
       for (let b = 0; b < B; b++) {
         const dst = (b * T + T - 1) * H;
         for (let j = 0; j < H; j++) top.dOut[dst + j] = ws.dLast[b * H + j];
       }
     } else {
-      linearBackward(top.dOut, this.grads, this.linW, this.linB, ws.dLogits, top.out, this.params, this.linW, rows, V, H, this.kernels);
+      ce = this.head(ws, top.out, top.dOut, targets, rows);
     }
 
     // recurrent layers, top down
@@ -189,7 +215,7 @@ export class Model {
       }
     }
     embeddingBackward(this.grads, this.embOff, ws.dEmb, inputs, B * T, E);
-    return { loss: ce.loss, correct: ce.correct, count: rows };
+    return ce;
   }
 
   /** Forward only, no dropout: loss and top-1 correct count. */
@@ -197,8 +223,7 @@ export class Model {
     const rows = this.checkBatch(inputs, targets, B, T);
     const ws = this.workspace(B, T);
     this.forward(ws, inputs, B, T, null);
-    const ce = this.crossEntropy(ws, targets, rows);
-    return { loss: ce.loss, correct: ce.correct, count: rows };
+    return this.head(ws, this.headInput(ws), null, targets, rows);
   }
 
   /** Forward only; logits (rows, V), rows = B ('next') or B·T ('every'). The array is reused by the next call. */
@@ -206,7 +231,7 @@ export class Model {
     this.checkBatch(inputs, null, B, T);
     const ws = this.workspace(B, T);
     this.forward(ws, inputs, B, T, null);
-    return ws.logits.subarray(0, this.rowsOf(B, T) * this.config.vocabSize);
+    return this.allLogits(ws, this.rowsOf(B, T));
   }
 
   /** Views of the most recent forward (forwardBackward, evaluate or logits): logits, last layer's output, final states. */
@@ -215,9 +240,9 @@ export class Model {
     if (ws === null || this.lastB === 0) throw new Error('No forward pass has run on this model yet.');
     const B = this.lastB;
     const T = this.lastT;
-    const { hidden: H, vocabSize: V } = this.config;
+    const H = this.config.hidden;
     return {
-      logits: ws.logits.subarray(0, this.rowsOf(B, T) * V),
+      logits: this.allLogits(ws, this.rowsOf(B, T)),
       output: ws.layers[ws.layers.length - 1].out.subarray(0, B * T * H),
       hN: ws.layers.map((lb) => lb.h.subarray(0, B * H)),
       cN: this.config.cell === 'lstm' ? ws.layers.map((lb) => lb.c!.subarray(0, B * H)) : null,
@@ -259,16 +284,87 @@ export class Model {
     outLogits.set(ws.logits.subarray(0, V));
   }
 
-  // ——— internals ———
-
-  /** Softmax into ws.probs and the mean loss over `rows` logits. */
-  private crossEntropy(ws: Workspace, targets: Int32Array, rows: number): CrossEntropyStats {
-    return this.kernels.crossEntropyForward(ws.probs, 0, ws.logits, 0, targets, 0, rows, this.config.vocabSize);
+  /**
+   * Batch 1: T tokens read on from `state` (which then holds the state after them), no dropout. Returns
+   * views (valid until the next call) of every layer's activations and the logits after every token,
+   * (T, V) whatever the objective: one chunk of a long trace (engine/inspect/trace.ts). The same numbers
+   * as `step` T times, with the input products of the chunk done as one matrix product.
+   */
+  readChunk(state: StepState, inputs: Int32Array, T: number): ChunkView {
+    const { layers: L, hidden: H, vocabSize: V, embed: E, cell } = this.config;
+    this.checkBatch(inputs, null, 1, T);
+    if (state.h.length !== L || (cell === 'lstm') !== (state.c !== null)) {
+      throw new Error(`This state does not belong to a ${L}-layer ${cell.toUpperCase()} model.`);
+    }
+    if (this.chunkWork === null || this.chunkWork.rows < T) this.chunkWork = this.allocWorkspace(1, T, false);
+    const ws = this.chunkWork;
+    embeddingForward(ws.emb, inputs, this.params, this.embOff, T, E, V);
+    let x = ws.emb;
+    const G = GATES[cell] * H;
+    const layers: ChunkView['layers'] = [];
+    for (let l = 0; l < L; l++) {
+      const lb = ws.layers[l];
+      lb.h.set(state.h[l]);
+      if (state.c !== null) lb.c!.set(state.c[l]);
+      this.layerForward(ws, l, x, 1, T);
+      state.h[l].set(lb.h.subarray(0, H));
+      if (state.c !== null) state.c[l].set(lb.c!.subarray(0, H));
+      layers.push({
+        out: lb.out.subarray(0, T * H),
+        gates: lb.gates === null ? null : lb.gates.subarray(0, T * G),
+        cells: lb.cells === null ? null : lb.cells.subarray(0, T * H),
+      });
+      x = lb.out;
+    }
+    if (ws.allLogits === null || ws.allLogits.length < T * V) ws.allLogits = this.kernels.alloc(T * V);
+    linearForward(ws.allLogits, ws.layers[L - 1].out, this.params, this.linW, this.linB, T, V, H, this.kernels);
+    return { layers, logits: ws.allLogits.subarray(0, T * V) };
   }
 
-  /** ws.dLogits += gradient of the mean loss wrt the logits. */
-  private crossEntropyGrad(ws: Workspace, targets: Int32Array, rows: number): void {
-    this.kernels.crossEntropyBackward(ws.dLogits, 0, ws.probs, 0, targets, 0, rows, this.config.vocabSize);
+  // ——— internals ———
+
+  /**
+   * The head over `rows` predictions read from x (rows, H), ws.headRows at a time: logits, softmax and
+   * the mean cross-entropy; with dx, also the backward — the head's weight and bias gradients
+   * accumulate, dx (rows, H) += each chunk's input gradient. A chunk's gradient is scaled by the whole
+   * batch (1/rows), so the chunks add up to one pass.
+   */
+  private head(ws: Workspace, x: Float32Array, dx: Float32Array | null, targets: Int32Array, rows: number): LossResult {
+    const { vocabSize: V, hidden: H } = this.config;
+    const k = this.kernels;
+    let sum = 0;
+    let correct = 0;
+    for (let r0 = 0; r0 < rows; r0 += ws.headRows) {
+      const n = Math.min(ws.headRows, rows - r0);
+      const xChunk = x.subarray(r0 * H, (r0 + n) * H);
+      linearForward(ws.logits, xChunk, this.params, this.linW, this.linB, n, V, H, k);
+      const ce = k.crossEntropyForward(ws.probs, 0, ws.logits, 0, targets, r0, n, V);
+      sum += ce.sum;
+      correct += ce.correct;
+      if (dx === null) continue;
+      ws.dLogits.fill(0, 0, n * V);
+      k.crossEntropyBackward(ws.dLogits, 0, ws.probs, 0, targets, r0, n, V, rows);
+      linearBackward(dx.subarray(r0 * H, (r0 + n) * H), this.grads, this.linW, this.linB, ws.dLogits, xChunk, this.params, this.linW, n, V, H, k);
+    }
+    return { loss: sum / rows, correct, count: rows };
+  }
+
+  /** What the head reads: the last step's hidden state ('next', (B, H)) or every step's output ('every', (B·T, H)). */
+  private headInput(ws: Workspace): Float32Array {
+    const top = ws.layers[ws.layers.length - 1];
+    return this.config.objective === 'next' ? top.h : top.out;
+  }
+
+  /** All `rows` logits of the latest forward: in the chunk scratch when they fit, else in a buffer grown on demand. */
+  private allLogits(ws: Workspace, rows: number): Float32Array {
+    const { vocabSize: V, hidden: H } = this.config;
+    let out = ws.logits;
+    if (rows > ws.headRows) {
+      if (ws.allLogits === null || ws.allLogits.length < rows * V) ws.allLogits = this.kernels.alloc(rows * V);
+      out = ws.allLogits;
+    }
+    linearForward(out, this.headInput(ws), this.params, this.linW, this.linB, rows, V, H, this.kernels);
+    return out.subarray(0, rows * V);
   }
 
   private rowsOf(B: number, T: number): number {
@@ -321,6 +417,7 @@ export class Model {
       });
     }
     const tr = (n: number) => (training ? a(n) : a(0));
+    const headRows = Math.min(this.chunkRows, this.config.objective === 'next' ? batch : rows);
     return {
       batch, rows,
       emb: a(rows * E),
@@ -333,15 +430,17 @@ export class Model {
       dh: tr(batch * H),
       dc: tr(batch * H),
       dDrop: dropping && L > 1 ? a(rows * H) : null,
-      logits: a(rows * V),
-      probs: a(rows * V),
-      dLogits: tr(rows * V),
+      headRows,
+      logits: a(headRows * V),
+      probs: a(headRows * V),
+      dLogits: tr(headRows * V),
+      allLogits: null,
       dLast: tr(batch * H),
       dropped: false,
     };
   }
 
-  /** Embedding and every recurrent layer from zero states, then the head's logits. */
+  /** Embedding and every recurrent layer from zero states (the head is `head`'s or `allLogits`'s). */
   private forward(ws: Workspace, inputs: Int32Array, B: number, T: number, dropoutRng: Rng | null): void {
     const { vocabSize: V, embed: E, hidden: H, layers: L } = this.config;
     embeddingForward(ws.emb, inputs, this.params, this.embOff, B * T, E, V);
@@ -357,12 +456,6 @@ export class Model {
         dropoutForward(lb.dropOut!, lb.dropMask, lb.out, this.config.dropout, dropoutRng!, B * T * H);
         x = lb.dropOut!;
       }
-    }
-    const top = ws.layers[L - 1];
-    if (this.config.objective === 'next') {
-      linearForward(ws.logits, top.h, this.params, this.linW, this.linB, B, V, H, this.kernels);
-    } else {
-      linearForward(ws.logits, top.out, this.params, this.linW, this.linB, B * T, V, H, this.kernels);
     }
   }
 

@@ -1,7 +1,10 @@
 /**
  * The messages between a host (Electron main, `serve`, the CLI) and an engine process
- * (`engine/worker.ts`). One discriminated union each way; both sides import only this file.
- * Checkpoints travel as safetensors bytes (optimizer state included), so the host stores them as they are.
+ * (`engine/worker.ts`, or the PyTorch engine `engine/pytorch/main.py`). One discriminated union each
+ * way; both sides import only this file. Checkpoints travel as safetensors bytes (optimizer state
+ * included), so the host stores them as they are. The built-in engine gets these messages through Node
+ * IPC; an engine in another language gets them over stdin/stdout in the framing of
+ * docs/engine-protocol.md (JSON lines, binary fields as raw blobs after their line).
  */
 import type { Hyperparameters } from './config.ts';
 import type { KernelPath } from './kernels/types.ts';
@@ -16,9 +19,19 @@ export interface SampleSettings {
 export interface StartMessage {
   type: 'start';
   hyper: Hyperparameters;
-  /** The whole training text; the engine builds windows and the validation split itself. */
-  corpusText: string;
-  /** Vocabulary in code-point order; omitted = built from corpusText. */
+  /** The whole training text; the engine builds windows and the validation split itself. Give this or `corpusBytes`. */
+  corpusText?: string;
+  /**
+   * The training text as UTF-8 bytes: what hosts send, so neither side holds a decoded copy. The trainer
+   * takes them over and lets go of them (clears this field) once they are ids.
+   */
+  corpusBytes?: Uint8Array;
+  /**
+   * The corpus came ahead in `corpus-chunk` messages totalling this many bytes (a big corpus in one
+   * message would be copied whole by the channel several times); the engine assembles it into `corpusBytes`.
+   */
+  corpusChunked?: number;
+  /** Vocabulary in code-point order; omitted = built from the corpus. */
   vocab?: string[];
   /** Resume from this checkpoint (safetensors bytes with optimizer state): exact continuation. */
   resumeFrom?: Uint8Array;
@@ -30,10 +43,51 @@ export interface StartMessage {
   kernelPath?: KernelPath;
   /** Emit a progress event every N steps (default 1). */
   progressEvery?: number;
+  /**
+   * Start from these weights (a checkpoint's bytes; its optimizer state, if any, is ignored) instead of
+   * the engine's own initialisation. The PyTorch engine's launcher sends the built-in initialisation this
+   * way, so the same job starts from the same numbers on both engines. The built-in engine ignores it.
+   */
+  initialWeights?: Uint8Array;
+  /** Where the arithmetic runs (PyTorch engine): auto = CUDA, then MPS, then CPU. The built-in engine is CPU only and ignores it. */
+  device?: EngineDevice;
+}
+
+export type EngineKind = 'builtin' | 'pytorch';
+export type EngineDevice = 'auto' | 'cpu' | 'cuda' | 'mps';
+export const ENGINE_DEVICES: readonly EngineDevice[] = ['auto', 'cpu', 'cuda', 'mps'];
+
+/**
+ * An engine's `ready`. `kernelPath` is the built-in engine's kernel set (null for an engine without
+ * one); `engine` and `device` say who trains where (absent = the built-in engine on the CPU);
+ * `device` is e.g. "cpu" or "cuda:0 (NVIDIA H200, 139.8 GiB)".
+ */
+export interface ReadyMessage {
+  type: 'ready';
+  pid: number;
+  kernelPath: KernelPath | null;
+  threads: number;
+  totalSteps: number;
+  trainWindows: number;
+  valWindows: number;
+  vocabSize: number;
+  parameterCount: number;
+  engine?: EngineKind;
+  device?: string;
+  torchVersion?: string;
+}
+
+/** One piece of a corpus sent ahead of its start message (offsets in bytes; `total` is the whole corpus). */
+export interface CorpusChunkMessage {
+  type: 'corpus-chunk';
+  offset: number;
+  total: number;
+  bytes: Uint8Array;
 }
 
 export type HostMessage =
   | StartMessage
+  | CorpusChunkMessage
   | { type: 'stop' }
   | { type: 'pause' }
   | { type: 'resume' };
@@ -65,7 +119,7 @@ export interface ProgressMetrics {
 export type CheckpointKind = 'periodic' | 'best' | 'final';
 
 export type EngineMessage =
-  | { type: 'ready'; pid: number; kernelPath: KernelPath; threads: number; totalSteps: number; trainWindows: number; valWindows: number; vocabSize: number; parameterCount: number }
+  | ReadyMessage
   | ({ type: 'progress' } & ProgressMetrics)
   | { type: 'checkpoint'; step: number; kind: CheckpointKind; valLoss: number | null; trainLoss: number; bytes: Uint8Array; sample?: { prompt: string; text: string; temperature: number; length: number } }
   | { type: 'paused'; step: number }

@@ -7,6 +7,7 @@
  *   fork('<repo>/engine/worker.ts', [], { execArgv: ['--import', 'tsx'], serialization: 'advanced' })
  * The trainer yields to the event loop every ~20 ms, so stop and pause get through during a run.
  */
+import { CorpusAssembler } from './data/corpus-chunks.ts';
 import { connectHost, nodeKernelHost } from './host.ts';
 import type { EngineMessage } from './protocol.ts';
 import { train, type TrainJob } from './train/trainer.ts';
@@ -22,6 +23,8 @@ let paused = false;
 let step = 0;
 let wake: (() => void) | null = null;
 let heartbeat: ReturnType<typeof setInterval> | null = null;
+/** A big corpus arrives in chunks ahead of the start message. */
+const corpus = new CorpusAssembler();
 
 const wakeUp = () => {
   const w = wake;
@@ -38,8 +41,21 @@ host.onMessage((raw) => {
         return;
       }
       started = true;
-      void run(raw as TrainJob);
+      try {
+        void run(withAssembledCorpus(raw as TrainJob));
+      } catch (e) {
+        post({ type: 'error', message: e instanceof Error ? e.message : String(e), step: null });
+        host.finish(1);
+      }
       return;
+    case 'corpus-chunk': {
+      const problem = started ? 'A corpus chunk arrived after the start message.' : corpus.add(raw);
+      if (problem) {
+        post({ type: 'error', message: problem, step: null });
+        host.finish(1);
+      }
+      return;
+    }
     case 'stop':
       stopRequested = true;
       if (!started) {
@@ -65,6 +81,13 @@ host.onMessage((raw) => {
       post({ type: 'error', message: `Unknown message type ${JSON.stringify(type ?? null)}; expected start, stop, pause or resume.`, step: started ? step : null });
   }
 });
+
+/** The job with the chunks that came ahead of it as its `corpusBytes` (the job as it is when none did). */
+function withAssembledCorpus(job: TrainJob): TrainJob {
+  if (job.corpusChunked === undefined) return job;
+  const { corpusChunked, ...rest } = job;
+  return { ...rest, corpusBytes: corpus.take(corpusChunked) };
+}
 
 async function run(job: TrainJob): Promise<void> {
   heartbeat = setInterval(() => post({ type: 'heartbeat', step }), HEARTBEAT_MS);

@@ -16,9 +16,9 @@
  *
  * Decoding also imports a plain PyTorch state_dict saved as safetensors (no metadata or foreign
  * metadata): the architecture is read from the shapes (weight_hh_l0 rows = 4H / 3H / H → LSTM / GRU / RNN;
- * the recurrent prefix may be `lstm.`, `gru.` or `rnn.` whatever the cell; an RNN is assumed tanh), the
- * vocabulary comes from `opts.vocab`, and the model is the reference script's: objective 'next',
- * window 10, dropout 0.
+ * the recurrent prefix is the cell's own, `lstm.` or `gru.`, or the generic `rnn.` for any cell; an RNN is
+ * assumed tanh), the vocabulary comes from `opts.vocab`, and the model is the reference script's:
+ * objective 'next', window 10, dropout 0.
  * Not the training state's owner: it neither builds a Model nor an Optimizer, it only moves numbers.
  */
 import {
@@ -176,6 +176,15 @@ function inferArchitecture(tensors: Record<string, Tensor>): { architecture: Arc
   if (!cell) {
     throw new CheckpointError(
       `${prefix}.weight_hh_l0 has shape ${showShape(hh.shape)}: its rows must be 4, 3 or 1 times its ${H} columns (LSTM, GRU or RNN).`,
+    );
+  }
+  // A module named for a cell must hold that cell: `lstm.` tensors with a GRU's 3H rows are a mislabelled
+  // file, not a GRU. Only `rnn.`, the usual attribute name for any nn.RNNBase module, leaves it to the shapes.
+  if (prefix !== 'rnn' && prefix !== cell) {
+    const named = prefix as CellKind;
+    throw new CheckpointError(
+      `${prefix}.weight_hh_l0 has shape ${showShape(hh.shape)}, ${withArticle(cell)}'s (${GATES[cell]} × ${H} rows), but the tensors are named "${prefix}." ` +
+        `(${withArticle(named)} has ${GATES[named]} × ${H} = ${GATES[named] * H} rows); the names and the shapes must agree on the cell.`,
     );
   }
   let layers = 0;
@@ -351,6 +360,10 @@ function listNames(names: string[]): string {
 
 function describeModel(c: ModelConfig): string {
   const layers = `${c.layers} layer${c.layers === 1 ? '' : 's'}`;
-  const article = c.cell === 'gru' ? 'a' : 'an'; // "an LSTM", "an RNN", "a GRU"
-  return `${article} ${c.cell.toUpperCase()} model with ${layers}, vocabulary ${groupDigits(c.vocabSize)}, embedding ${c.embed}, hidden ${c.hidden}`;
+  return `${withArticle(c.cell)} model with ${layers}, vocabulary ${groupDigits(c.vocabSize)}, embedding ${c.embed}, hidden ${c.hidden}`;
+}
+
+/** "an LSTM", "a GRU", "an RNN". */
+function withArticle(cell: CellKind): string {
+  return `${cell === 'gru' ? 'a' : 'an'} ${cell.toUpperCase()}`;
 }

@@ -20,6 +20,8 @@
  *   Cross-entropy (CrossEntropyLoss, reduction 'mean'), with a numerically stable log-softmax:
  *         log p[n,v] = z[n,v] - max_v z[n,:] - log Σ_v exp(z[n,v] - max)
  *         loss = -(1/N) Σ_n log p[n, y_n];  dz += (p - onehot(y)) / N
+ *         The model runs it over chunks of a batch's rows: each chunk reports its sum, and its
+ *         backward divides by the whole batch's row count (`meanOver`), not the chunk's.
  *         Not a general softmax: the backward assumes the loss is the network's last operation.
  *   Adam (torch.optim.Adam): g += wd·p; m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
  *         p -= (lr/(1-β1ᵗ)) · m / (√v/√(1-β2ᵗ) + eps)
@@ -29,6 +31,8 @@ import type { Kernels } from './types.ts';
 export interface CrossEntropyStats {
   /** Mean loss over the N rows, in nats. */
   loss: number;
+  /** Σ_n -log p[n, y_n] over the N rows (the loss before dividing by N), for callers that add up chunks. */
+  sum: number;
   /** Rows whose largest logit (the first maximum on a tie) is the target. */
   correct: number;
 }
@@ -111,12 +115,13 @@ export interface FusedKernels {
     N: number, V: number,
   ): CrossEntropyStats;
 
-  /** dlogits += (probs - onehot(y)) / N */
+  /** dlogits += (probs - onehot(y)) / meanOver, over N rows; meanOver (default N) is the batch's row count when these rows are one chunk of it. */
   crossEntropyBackward(
     dlogits: Float32Array, dlogitsOff: number, // (N, V)
     probs: Float32Array, probsOff: number, // (N, V)
     targets: Int32Array, targetsOff: number, // (N)
     N: number, V: number,
+    meanOver?: number,
   ): void;
 
   /**
@@ -316,11 +321,11 @@ export const fusedReference: Required<FusedKernels> = {
       total -= logits[lr + y] - max - Math.log(sum);
       if (argmax === y) correct++;
     }
-    return { loss: total / N, correct };
+    return { loss: total / N, sum: total, correct };
   },
 
-  crossEntropyBackward(dlogits, dOff, probs, pOff, targets, tOff, N, V) {
-    const scale = 1 / N;
+  crossEntropyBackward(dlogits, dOff, probs, pOff, targets, tOff, N, V, meanOver = N) {
+    const scale = 1 / meanOver;
     for (let n = 0; n < N; n++) {
       for (let v = 0; v < V; v++) dlogits[dOff + n * V + v] += probs[pOff + n * V + v] * scale;
       dlogits[dOff + n * V + targets[tOff + n]] -= scale;

@@ -39,6 +39,69 @@ export function decodeUtf8Exact(bytes: Uint8Array, opts: { normalize?: boolean }
   return { text, hasBom, crlf };
 }
 
+/**
+ * The number of characters (code points) in valid UTF-8: every byte that is not a continuation byte
+ * starts one. Counts the bytes where they are, so a big corpus needs no decoded copy.
+ */
+export function countCodePoints(bytes: Uint8Array): number {
+  let n = 0;
+  for (let i = 0; i < bytes.length; i++) if ((bytes[i] & 0xc0) !== 0x80) n++;
+  return n;
+}
+
+/**
+ * Calls `fn` with each code point of valid UTF-8 bytes (validate first: this decodes without checking).
+ * Works on the bytes where they are, so a corpus is never decoded into a string to be measured or encoded.
+ */
+export function forEachCodePointUtf8(bytes: Uint8Array, fn: (cp: number) => void): void {
+  const n = bytes.length;
+  let i = 0;
+  while (i < n) {
+    const b = bytes[i];
+    if (b < 0x80) {
+      fn(b);
+      i++;
+    } else if (b < 0xe0) {
+      fn(((b & 0x1f) << 6) | (bytes[i + 1] & 0x3f));
+      i += 2;
+    } else if (b < 0xf0) {
+      fn(((b & 0x0f) << 12) | ((bytes[i + 1] & 0x3f) << 6) | (bytes[i + 2] & 0x3f));
+      i += 3;
+    } else {
+      fn(((b & 0x07) << 18) | ((bytes[i + 1] & 0x3f) << 12) | ((bytes[i + 2] & 0x3f) << 6) | (bytes[i + 3] & 0x3f));
+      i += 4;
+    }
+  }
+}
+
+/** The first `count` characters of valid UTF-8 bytes, decoding only those (a corpus's opening, for a prompt). */
+export function leadingChars(bytes: Uint8Array, count: number): string {
+  let end = 0;
+  for (let seen = 0; end < bytes.length; end++) {
+    if ((bytes[end] & 0xc0) !== 0x80 && seen++ === count) break;
+  }
+  return decoder.decode(bytes.subarray(0, end));
+}
+
+/**
+ * `normalize` of `decodeUtf8Exact` done on the bytes (BOM stripped, CRLF → LF; a lone CR stays), for
+ * texts too big to decode. Returns the input itself when there is nothing to change.
+ */
+export function normalizeUtf8(bytes: Uint8Array): Uint8Array {
+  const hasBom = bytes.length >= 3 && bytes[0] === BOM[0] && bytes[1] === BOM[1] && bytes[2] === BOM[2];
+  const from = hasBom ? 3 : 0;
+  let crlf = 0;
+  for (let i = from + 1; i < bytes.length; i++) if (bytes[i] === 0x0a && bytes[i - 1] === 0x0d) crlf++;
+  if (!hasBom && crlf === 0) return bytes;
+  const out = new Uint8Array(bytes.length - from - crlf);
+  let n = 0;
+  for (let i = from; i < bytes.length; i++) {
+    if (bytes[i] === 0x0d && bytes[i + 1] === 0x0a) continue; // the LF that follows is kept
+    out[n++] = bytes[i];
+  }
+  return out;
+}
+
 /** Throws a TextError at the first invalid sequence; returns when every byte is valid UTF-8. */
 export function validateUtf8(bytes: Uint8Array): void {
   const n = bytes.length;

@@ -8,6 +8,20 @@
  * Not a tokenizer: no normalization, no unknown-token fallback (unknown characters are an error).
  */
 import { UnknownCharactersError, VocabularyError, describeChar, groupDigits } from './errors.ts';
+import { countCodePoints, forEachCodePointUtf8 } from './utf8.ts';
+
+/** A corpus as ids, in the smallest array its vocabulary fits (1, 2 or 4 bytes per character). */
+export type TokenIds = Uint8Array | Uint16Array | Uint32Array | Int32Array;
+
+/** An id array of `length` for a vocabulary of `size`: Uint8 up to 256 characters, Uint16 up to 65,536, else Uint32. */
+export function idArrayFor(size: number, length: number): Uint8Array | Uint16Array | Uint32Array {
+  if (size <= 0x100) return new Uint8Array(length);
+  if (size <= 0x10000) return new Uint16Array(length);
+  return new Uint32Array(length);
+}
+
+/** One past the highest Unicode code point. */
+const CODE_POINTS = 0x110000;
 
 /** Unknown characters listed in full in an error message before "and N more". */
 const MAX_LISTED = 10;
@@ -31,6 +45,15 @@ export class Vocabulary {
     forEachCodePoint(text, (cp) => seen.add(cp));
     const sorted = Array.from(seen).sort((a, b) => a - b);
     return new Vocabulary(sorted.map((cp) => String.fromCodePoint(cp)));
+  }
+
+  /** Every distinct code point of valid UTF-8 bytes, sorted by code point: `fromText` without decoding the text. */
+  static fromUtf8(bytes: Uint8Array): Vocabulary {
+    const seen = new Uint8Array(CODE_POINTS);
+    forEachCodePointUtf8(bytes, (cp) => (seen[cp] = 1));
+    const chars: string[] = [];
+    for (let cp = 0; cp < CODE_POINTS; cp++) if (seen[cp]) chars.push(String.fromCodePoint(cp));
+    return new Vocabulary(chars);
   }
 
   /** An existing id mapping (e.g. a checkpoint's). Each entry must be one code point; no duplicates; order kept. */
@@ -76,6 +99,62 @@ export class Vocabulary {
       throw new UnknownCharactersError(describeUnknown(chars), chars);
     }
     return n === out.length ? out : out.slice(0, n);
+  }
+
+  /**
+   * One id per code point of valid UTF-8 bytes, in the smallest array the vocabulary fits (see
+   * `idArrayFor`); throws UnknownCharactersError like `encode`. Never decodes the text.
+   */
+  encodeUtf8(bytes: Uint8Array): Uint8Array | Uint16Array | Uint32Array {
+    const table = this.idTable();
+    const out = idArrayFor(this.size, countCodePoints(bytes));
+    let unknown = false;
+    // The decoding of forEachCodePointUtf8, inlined: this loop runs once per character of the corpus.
+    const end = bytes.length;
+    for (let i = 0, n = 0; i < end; n++) {
+      const b = bytes[i];
+      let cp: number;
+      if (b < 0x80) {
+        cp = b;
+        i++;
+      } else if (b < 0xe0) {
+        cp = ((b & 0x1f) << 6) | (bytes[i + 1] & 0x3f);
+        i += 2;
+      } else if (b < 0xf0) {
+        cp = ((b & 0x0f) << 12) | ((bytes[i + 1] & 0x3f) << 6) | (bytes[i + 2] & 0x3f);
+        i += 3;
+      } else {
+        cp = ((b & 0x07) << 18) | ((bytes[i + 1] & 0x3f) << 12) | ((bytes[i + 2] & 0x3f) << 6) | (bytes[i + 3] & 0x3f);
+        i += 4;
+      }
+      const id = cp < table.length ? table[cp] : -1;
+      if (id < 0) unknown = true;
+      else out[n] = id;
+    }
+    if (unknown) {
+      const chars = this.unknownCharsUtf8(bytes);
+      throw new UnknownCharactersError(describeUnknown(chars), chars);
+    }
+    return out;
+  }
+
+  /** `unknownChars` of valid UTF-8 bytes. */
+  unknownCharsUtf8(bytes: Uint8Array): string[] {
+    const table = this.idTable();
+    const unknown = new Set<number>();
+    forEachCodePointUtf8(bytes, (cp) => {
+      if (cp >= table.length || table[cp] < 0) unknown.add(cp);
+    });
+    return Array.from(unknown, (cp) => String.fromCodePoint(cp));
+  }
+
+  /** code point → id (−1 where none), as a flat array: a Map lookup per character is slow over 10⁸ characters. */
+  private idTable(): Int32Array {
+    let max = 0;
+    for (const cp of this.ids.keys()) max = Math.max(max, cp);
+    const table = new Int32Array(max + 1).fill(-1);
+    for (const [cp, id] of this.ids) table[cp] = id;
+    return table;
   }
 
   /** The characters of `text` this vocabulary lacks, each once, in order of first appearance. */

@@ -4,7 +4,7 @@
  * (`runYielding`). Forward only, no dropout. The loss is the mean cross-entropy over
  * every predicted character of the set (chunk means weighted by their counts), accuracy the top-1 rate.
  */
-import { GATES } from '../config.ts';
+import { activationFloatsPerPosition, activationFloatsPerSequence } from '../config.ts';
 import { fillBatch, sequentialOrder, type WindowSet } from '../data/windows.ts';
 import type { Model } from '../model.ts';
 
@@ -15,7 +15,7 @@ export interface EvalResult {
   count: number;
 }
 
-/** Floats of activations and logits one chunk may use (≈ 32 MB). */
+/** Floats of activations one chunk may use (≈ 32 MB). The logits need no room here: the model's head works through them in bounded chunks of its own. */
 const CHUNK_FLOATS = 8 * 1024 * 1024;
 
 export class Evaluator {
@@ -34,7 +34,7 @@ export class Evaluator {
     const T = set.window;
     this.windows = set.starts.length;
     const rowsPerWindow = config.objective === 'every' ? T : 1;
-    const perWindow = T * (config.embed + config.layers * (GATES[config.cell] + 3) * config.hidden) + 2 * rowsPerWindow * config.vocabSize;
+    const perWindow = T * activationFloatsPerPosition(config, false) + activationFloatsPerSequence(config, false);
     this.chunk = Math.max(1, Math.min(this.windows, maxChunk, Math.floor(CHUNK_FLOATS / perWindow)));
     this.order = sequentialOrder(this.windows);
     this.inputs = new Int32Array(this.chunk * T);

@@ -17,16 +17,17 @@
 import { memoryEstimate, modelConfigOf, type Hyperparameters } from '../config.ts';
 import { Rng } from '../core/rng.ts';
 import { batchesPerEpoch as countBatches, effectiveStride, fillBatch, makeWindows, sequentialOrder, shuffledOrder, splitCorpus, type WindowSet } from '../data/windows.ts';
+import { batchSize, totalSteps as plannedSteps } from './run-length.ts';
 import { kernelsFor, loadKernels, type WasmKernelHost } from '../kernels/index.ts';
 import type { Kernels } from '../kernels/types.ts';
 import { Model } from '../model.ts';
 import { clipGradNorm, createOptimizer, learningRateAt } from '../optim/index.ts';
 import type { CheckpointKind, EngineMessage, ProgressMetrics } from '../protocol.ts';
-import { Vocabulary } from '../text/vocab.ts';
+import { Vocabulary, idArrayFor, type TokenIds } from '../text/vocab.ts';
 import { generate } from '../infer/generate.ts';
 import { encodeTrainerCheckpoint, readResumePoint, type ResumePoint, type TrainerCounters } from './checkpoint.ts';
 import { Evaluator, type EvalResult } from './evaluate.ts';
-import { EarlyStopping, checkFinite } from './guard.ts';
+import { BlowUpGuard, EarlyStopping, checkFinite } from './guard.ts';
 import { TrainingError, errorMessage, validateJob, type TrainJob } from './validate.ts';
 
 export { TrainingError, type TrainJob } from './validate.ts';
@@ -103,18 +104,18 @@ export function deriveSeed(seed: number, stream: number): number {
 }
 
 /** Epoch e's window order: identity for full-batch runs, else a shuffle seeded from (seed, e) alone. */
-export function epochOrder(count: number, seed: number, epoch: number, shuffle: boolean): Int32Array {
-  return shuffle ? shuffledOrder(count, new Rng(deriveSeed(deriveSeed(seed, STREAM_SHUFFLE), epoch))) : sequentialOrder(count);
+export function epochOrder(count: number, seed: number, epoch: number, shuffle: boolean, into?: Int32Array): Int32Array {
+  return shuffle ? shuffledOrder(count, new Rng(deriveSeed(deriveSeed(seed, STREAM_SHUFFLE), epoch)), into) : sequentialOrder(count, into);
 }
 
 /** The prompt a checkpoint sample starts from: its longest in-vocabulary suffix, else the corpus's first character. */
-export function resolvePrompt(prompt: string, vocab: Vocabulary, corpusText: string): string {
+export function resolvePrompt(prompt: string, vocab: Vocabulary, corpusStart: string): string {
   const chars = Array.from(prompt);
   let from = chars.length;
   while (from > 0 && vocab.has(chars[from - 1])) from--;
   const suffix = chars.slice(from).join('');
   if (suffix.length > 0) return suffix;
-  const first = String.fromCodePoint(corpusText.codePointAt(0) ?? 32);
+  const first = String.fromCodePoint(corpusStart.codePointAt(0) ?? 32);
   return vocab.has(first) ? first : vocab.chars[0];
 }
 
@@ -163,6 +164,8 @@ interface PreparedRun {
   totalSteps: number;
   step: number;
   counters: TrainerCounters;
+  /** The corpus's first character (what a sample falls back to). */
+  corpusStart: string;
 }
 
 async function prepare(rawJob: TrainJob, options: TrainOptions): Promise<PreparedRun> {
@@ -170,17 +173,21 @@ async function prepare(rawJob: TrainJob, options: TrainOptions): Promise<Prepare
   const hyper = job.hyper;
   const resume: ResumePoint | null = job.resumeFrom ? readResumePoint(job.resumeFrom, hyper, job.vocab) : null;
 
+  const corpus = corpusOf(job);
   const vocab = resume
     ? Vocabulary.fromChars(resume.checkpoint.vocab)
     : job.vocab
       ? Vocabulary.fromChars(job.vocab)
-      : Vocabulary.fromText(job.corpusText);
-  const unknown = vocab.unknownChars(job.corpusText);
+      : corpus.fromCorpus();
+  const unknown = corpus.unknownChars(vocab);
   if (unknown.length > 0) {
     const shown = unknown.slice(0, 10).map((c) => JSON.stringify(c)).join(', ');
     throw new TrainingError(`The corpus has ${unknown.length} character${unknown.length > 1 ? 's' : ''} the vocabulary lacks: ${shown}${unknown.length > 10 ? ', …' : ''}.`);
   }
-  const ids = vocab.encode(job.corpusText);
+  const ids = corpus.encode(vocab);
+  const corpusStart = ids.length > 0 ? vocab.chars[ids[0]] : '';
+  // The bytes are ids now: let go of them, so a big corpus is not held twice while it trains.
+  delete job.corpusBytes;
   const { train: trainIds, val: valIds } = splitCorpus(ids, hyper.valFraction);
   const stride = effectiveStride(hyper.window, hyper.objective, hyper.stride);
   const trainSet = makeWindows(trainIds, hyper.window, hyper.objective, stride);
@@ -216,11 +223,29 @@ async function prepare(rawJob: TrainJob, options: TrainOptions): Promise<Prepare
     model.initParams(new Rng(hyper.seed));
   }
 
-  const B = hyper.batch === 'full' ? nTrain : Math.min(hyper.batch, nTrain);
+  const B = batchSize(hyper, nTrain);
   const batchesPerEpoch = countBatches(nTrain, B);
-  const ownLength = hyper.steps ?? hyper.epochs * batchesPerEpoch;
-  const totalSteps = job.targetSteps ?? ownLength;
-  return { hyper, vocab, model, optimizer, dropoutRng, trainSet, valSet, B, batchesPerEpoch, totalSteps, step, counters };
+  const totalSteps = job.targetSteps ?? plannedSteps(hyper, nTrain);
+  return { hyper, vocab, model, optimizer, dropoutRng, trainSet, valSet, B, batchesPerEpoch, totalSteps, step, counters, corpusStart };
+}
+
+/** The corpus of a job, text or UTF-8 bytes, behind one face: its vocabulary, unknown characters and ids. */
+function corpusOf(job: TrainJob): { fromCorpus(): Vocabulary; unknownChars(vocab: Vocabulary): string[]; encode(vocab: Vocabulary): TokenIds } {
+  const bytes = job.corpusBytes;
+  if (bytes) {
+    return { fromCorpus: () => Vocabulary.fromUtf8(bytes), unknownChars: (v) => v.unknownCharsUtf8(bytes), encode: (v) => v.encodeUtf8(bytes) };
+  }
+  const text = job.corpusText ?? '';
+  return {
+    fromCorpus: () => Vocabulary.fromText(text),
+    unknownChars: (v) => v.unknownChars(text),
+    encode: (v) => {
+      const wide = v.encode(text);
+      const ids = idArrayFor(v.size, wide.length);
+      ids.set(wide);
+      return ids;
+    },
+  };
 }
 
 async function chooseKernels(job: TrainJob, resume: ResumePoint | null, host: WasmKernelHost | undefined): Promise<Kernels> {
@@ -251,10 +276,12 @@ async function loop(
   const inputs = new Int32Array(B * T); // (B, T) ids
   const targets = new Int32Array(B * rowsPerWindow); // (B) or (B, T) ids
   const shuffle = B < nTrain;
-  let order = epochOrder(nTrain, hyper.seed, 0, false);
+  // A shuffled run makes its order at its first step: two orders of a big corpus at once would not fit.
+  let order = shuffle ? new Int32Array(0) : epochOrder(nTrain, hyper.seed, 0, false);
   let orderEpoch = -1; // a full batch keeps the identity order throughout
   const evaluator = valSet ? new Evaluator(model, valSet, evalChunkFor(B)) : null;
   const early = new EarlyStopping(hyper.earlyStopPatience);
+  const blowUp = new BlowUpGuard(vocab.size);
   early.setState(run.counters.early);
   const progressEvery = job.progressEvery ?? 1;
   const yieldEveryMs = options.yieldEveryMs ?? 20;
@@ -280,7 +307,7 @@ async function loop(
     });
     const msg: CheckpointMessage = { type: 'checkpoint', step, kind, valLoss, trainLoss: lastTrainLoss, bytes };
     if (job.sample) {
-      const prompt = resolvePrompt(job.sample.prompt, vocab, job.corpusText);
+      const prompt = resolvePrompt(job.sample.prompt, vocab, run.corpusStart);
       const { length, temperature } = job.sample;
       const text = generate(model, vocab, prompt, length, { temperature, seed: deriveSeed(deriveSeed(hyper.seed, STREAM_SAMPLE), step) });
       msg.sample = { prompt, text, temperature, length };
@@ -316,7 +343,7 @@ async function loop(
 
     const epoch = Math.floor(step / batchesPerEpoch);
     if (shuffle && epoch !== orderEpoch) {
-      order = epochOrder(nTrain, hyper.seed, epoch, true); // once per epoch
+      order = epochOrder(nTrain, hyper.seed, epoch, true, order); // once per epoch, in place
       orderEpoch = epoch;
     }
     const from = (step % batchesPerEpoch) * B;
@@ -327,6 +354,7 @@ async function loop(
     const gradNorm = clipGradNorm(model.grads, hyper.clip);
     const lr = learningRateAt(hyper, step, totalSteps);
     checkFinite(step + 1, r.loss, gradNorm, lr, hyper.clip);
+    blowUp.record(step + 1, r.loss, lr, hyper.clip);
     optimizer.step(model.params, model.grads, lr);
     step++;
     setStep(step);

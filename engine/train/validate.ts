@@ -4,8 +4,10 @@
  * corpus length. Every problem becomes a `TrainingError` whose message a person can act on; the
  * worker posts it as it is, never a stack trace.
  */
-import { DEFAULT_HYPERPARAMETERS, validateAgainstCorpus, validateHyperparameters, type Hyperparameters } from '../config.ts';
+import { describeFieldErrors, validateAgainstCorpus, validateHyperparameters, type Hyperparameters } from '../config.ts';
+import { HYPERPARAMETER_KEYS, isHyperparameterKey, sampleLengthProblem, sampleTemperatureProblem } from '../fields.ts';
 import type { StartMessage } from '../protocol.ts';
+import { countCodePoints, validateUtf8 } from '../text/utf8.ts';
 
 /** A readable reason a run cannot start or had to stop; `step` is set when it happened mid-run. */
 export class TrainingError extends Error {
@@ -31,15 +33,21 @@ export function validateJob(raw: unknown): TrainJob {
   if (!isRecord(raw)) throw new TrainingError('The start message must be an object with hyperparameters and a corpus.');
   if (raw.type !== undefined && raw.type !== 'start') throw new TrainingError(`Expected a "start" message (got type ${JSON.stringify(raw.type)}).`);
   if (!isRecord(raw.hyper)) throw new TrainingError('The start message has no hyperparameters ("hyper" must be an object).');
-  if (typeof raw.corpusText !== 'string') throw new TrainingError('The start message has no corpus ("corpusText" must be a string).');
+  if (raw.corpusBytes !== undefined) {
+    if (!(raw.corpusBytes instanceof Uint8Array)) throw new TrainingError('"corpusBytes" must be the UTF-8 bytes of the corpus (a Uint8Array).');
+    if (raw.corpusText !== undefined) throw new TrainingError('The start message has the corpus twice; give "corpusText" or "corpusBytes", not both.');
+    validateUtf8(raw.corpusBytes);
+  } else if (typeof raw.corpusText !== 'string') {
+    throw new TrainingError('The start message has no corpus ("corpusText" must be a string).');
+  }
 
-  const unknownKeys = Object.keys(raw.hyper).filter((k) => !(k in DEFAULT_HYPERPARAMETERS));
+  const unknownKeys = Object.keys(raw.hyper).filter((k) => !isHyperparameterKey(k));
   if (unknownKeys.length > 0) throw new TrainingError(`Unknown hyperparameter${unknownKeys.length > 1 ? 's' : ''}: ${unknownKeys.join(', ')}.`);
-  const missing = Object.keys(DEFAULT_HYPERPARAMETERS).filter((k) => !(k in (raw.hyper as object)));
+  const missing = HYPERPARAMETER_KEYS.filter((k) => !(k in (raw.hyper as object)));
   if (missing.length > 0) throw new TrainingError(`Missing hyperparameter${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}.`);
   const hyper = raw.hyper as unknown as Hyperparameters;
-  const fieldErrors = Object.values(validateHyperparameters(hyper));
-  if (fieldErrors.length > 0) throw new TrainingError(fieldErrors.join(' '));
+  const fieldErrors = describeFieldErrors(validateHyperparameters(hyper));
+  if (fieldErrors) throw new TrainingError(fieldErrors);
 
   if (raw.vocab !== undefined && (!Array.isArray(raw.vocab) || raw.vocab.some((c) => typeof c !== 'string'))) {
     throw new TrainingError('"vocab" must be a list of characters.');
@@ -56,14 +64,11 @@ export function validateJob(raw: unknown): TrainJob {
   if (raw.sample !== undefined) {
     const s = raw.sample;
     if (!isRecord(s) || typeof s.prompt !== 'string') throw new TrainingError('Sample settings need a prompt (a string).');
-    if (!Number.isInteger(s.length) || (s.length as number) < 1 || (s.length as number) > 100_000) {
-      throw new TrainingError(`Sample length must be a whole number from 1 to 100000 (got ${String(s.length)}).`);
-    }
-    if (typeof s.temperature !== 'number' || !Number.isFinite(s.temperature) || s.temperature < 0 || s.temperature > 10) {
-      throw new TrainingError(`Sample temperature must be a number from 0 to 10 (got ${String(s.temperature)}).`);
-    }
+    const problem = sampleLengthProblem(s.length) ?? sampleTemperatureProblem(s.temperature);
+    if (problem) throw new TrainingError(problem);
   }
-  const problem = validateAgainstCorpus(hyper, codePointLength(raw.corpusText));
+  const length = raw.corpusBytes instanceof Uint8Array ? countCodePoints(raw.corpusBytes) : codePointLength(raw.corpusText as string);
+  const problem = validateAgainstCorpus(hyper, length);
   if (problem) throw new TrainingError(problem);
   return raw as unknown as TrainJob;
 }

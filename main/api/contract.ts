@@ -8,6 +8,7 @@
 import type { CheckpointKind, ProgressMetrics } from '../../engine/protocol.ts';
 import type { FieldErrors, Hyperparameters, PresetName } from '../../engine/config.ts';
 import type { KernelPath } from '../../engine/kernels/types.ts';
+import { WorkbenchError, type ErrorCode } from '../errors.ts';
 
 export type Id = number;
 
@@ -51,6 +52,22 @@ export interface AddCorpusInput {
   source?: string;
   /** Strip a BOM and turn CRLF into LF (default: keep the text exactly as given). */
   normalize?: boolean;
+}
+
+/** A corpus bundled with the workbench (main/samples), for a first start without a file of one's own. */
+export interface SampleCorpus {
+  /** 'hello-rnn', 'tang300', 'kjv-genesis'. */
+  id: string;
+  /** The corpus name it is stored under. */
+  name: string;
+  description: string;
+  /** Where the text comes from and why it may be shipped, one line each. */
+  source: string;
+  licence: string;
+  chars: number;
+  bytes: number;
+  /** The stored corpus holding exactly this text, if there is one. */
+  corpusId: Id | null;
 }
 
 // ---------------------------------------------------------------- runs
@@ -221,6 +238,203 @@ export interface ImportInput {
   vocab?: VocabularySource;
 }
 
+// ---------------------------------------------------------------- inspect
+/** What to trace: the run's validation split (default, its first 20,000 characters), a corpus, or a text. */
+export type InspectSource =
+  | { kind: 'validation'; start?: number; length?: number }
+  | { kind: 'corpus'; corpusId: Id; start?: number; length?: number }
+  | { kind: 'text'; text: string };
+/** Characters a validation or corpus source takes when no length is given. */
+export const INSPECT_DEFAULT_LENGTH = 20_000;
+
+export interface InspectInput {
+  checkpointId: Id;
+  source?: InspectSource;
+}
+/** Said before a trace starts: how big it is (the values are kept as float32). */
+export interface InspectEstimate {
+  checkpointId: Id;
+  cell: 'lstm' | 'gru' | 'rnn';
+  layers: number;
+  hidden: number;
+  /** Per layer: LSTM i,f,g,o,c,h; GRU r,z,n,h; RNN h. */
+  kinds: string[];
+  positions: number;
+  /** positions × layers × kinds × hidden × 4, plus loss and top-5 per position. */
+  bytes: number;
+  /** e.g. 'the validation split of "kjv" (characters 0 to 20,000 of 104,858)'. */
+  sourceLabel: string;
+  /** Said when the trace reads the text differently from how the model was trained (a 'next' model). */
+  note?: string;
+}
+export type InspectJobState = 'running' | 'done' | 'cancelled' | 'failed';
+/** A trace or n-gram job in an engine process; poll inspectStatus until it is no longer running. */
+export interface InspectJob {
+  jobId: Id;
+  kind: 'trace' | 'ngram';
+  state: InspectJobState;
+  /** 'start' | 'load' | 'trace' | 'count' | 'score', or 'cached' when the result was already there. */
+  phase: string;
+  done: number;
+  total: number;
+  /** When done: the traceId (trace) or ngramId (ngram) the inspect* methods take. */
+  resultId: string | null;
+  /** Why it failed (a sentence), or null. */
+  message: string | null;
+  estimate?: InspectEstimate;
+}
+export interface UnitRef {
+  layer: number;
+  /** 'h', 'c' or a gate: LSTM i, f, g, o; GRU r, z, n. */
+  kind: string;
+  unit: number;
+}
+export interface InspectSummary {
+  traceId: string;
+  checkpointId: Id;
+  runId: Id;
+  cell: 'lstm' | 'gru' | 'rnn';
+  layers: number;
+  hidden: number;
+  kinds: string[];
+  positions: number;
+  /** The traced text (positions are its code points). */
+  text: string;
+  /** Mean loss over positions 1..N−1. */
+  bitsPerChar: number;
+  sourceLabel: string;
+  /** sha256 of the text: two traces (or a trace and an n-gram job) on the same text share it. */
+  textHash: string;
+}
+/** Positions start (inclusive) to end (exclusive); a missing bound is the text's. */
+export interface PositionRange {
+  start?: number;
+  end?: number;
+}
+export interface UnitValues {
+  traceId: string;
+  /** e.g. "l0.h.12" */
+  name: string;
+  start: number;
+  end: number;
+  values: number[];
+  /** Over the whole text, for a colour scale that does not change while scrolling. */
+  min: number;
+  max: number;
+}
+export interface PositionDetail {
+  position: number;
+  char: string;
+  /** −log2 p(this character | the ones before); null at position 0. */
+  lossBits: number | null;
+  /** The 5 most likely next characters after reading this one. */
+  top: { char: string; p: number }[];
+}
+export interface LossRange {
+  start: number;
+  end: number;
+  /** Bits per position (null where there is none: position 0). */
+  bits: (number | null)[];
+}
+export interface CharClassTotal {
+  class: 'letter' | 'digit' | 'space' | 'punctuation' | 'cjk' | 'other' | 'word-start' | 'word-inside';
+  count: number;
+  bits: number;
+  bitsPerChar: number | null;
+}
+export interface LossComparison extends LossRange {
+  /** Bits of `otherTraceId` minus bits of `traceId` per position: negative where the other does better. */
+  delta: (number | null)[];
+  /** Mean bits of the trace and of the other. */
+  bitsPerChar: [number, number];
+}
+export type RankMeasure = 'auc' | 'correlation';
+export interface FindUnitsInput {
+  traceId: string;
+  /** A regular expression (JavaScript, Unicode); positions inside a match are marked. */
+  pattern: string;
+  /** Default 10. */
+  top?: number;
+  /** Default 'auc'. */
+  measure?: RankMeasure;
+  kinds?: string[];
+  layers?: number[];
+}
+export interface RankedUnit extends UnitRef {
+  name: string;
+  /** Mann–Whitney AUC of marked vs unmarked positions, ties counted half. */
+  auc: number;
+  /** Point-biserial correlation with the marks. */
+  correlation: number;
+  /** |AUC − 0.5|·2 or |r|, by the measure. */
+  score: number;
+  direction: 1 | -1;
+}
+export interface FindUnitsResult {
+  traceId: string;
+  pattern: string;
+  measure: RankMeasure;
+  /** Positions the pattern marks, of `positions`. */
+  marked: number;
+  positions: number;
+  units: RankedUnit[];
+}
+export interface SelectionInput {
+  traceId: string;
+  start: number;
+  end: number;
+  threshold: number;
+  /** Positions either side that must be off (default 1). */
+  margin?: number;
+  /** Default 'h'. */
+  kind?: string;
+  /** Default: every layer. */
+  layer?: number;
+  minLength?: number;
+  /** Default 100. */
+  limit?: number;
+}
+export interface SelectionResult {
+  units: (UnitRef & { name: string })[];
+  /** Where every selected unit is on, longest first; `selected` is the span itself. */
+  matches: { start: number; end: number; selected: boolean }[];
+  total: number;
+}
+export interface SaturationResult {
+  traceId: string;
+  checkpointId: Id;
+  cell: 'lstm' | 'gru' | 'rnn';
+  /** Per layer and sigmoid gate (LSTM i, f, o; GRU r, z): per unit the fraction of positions < 0.1 and > 0.9. */
+  gates: { layer: number; gate: string; left: number[]; right: number[] }[];
+}
+export interface NgramInput {
+  runId: Id;
+  /** Orders 1..maxOrder (default 7). */
+  maxOrder?: number;
+  /** The text scored (default: the run's validation split, its first 20,000 characters). */
+  source?: InspectSource;
+}
+export interface NgramResult {
+  ngramId: string;
+  runId: Id;
+  textHash: string;
+  positions: number;
+  trainChars: number;
+  orders: { n: number; bitsPerChar: number }[];
+  best: { n: number; bitsPerChar: number };
+}
+export interface CsvInput {
+  traceId: string;
+  /** 'ranking': the units ranked by `pattern`; 'positions': per position char, loss, top-1 and the `units`' values. */
+  what: 'ranking' | 'positions';
+  pattern?: string;
+  measure?: RankMeasure;
+  top?: number;
+  units?: UnitRef[];
+  start?: number;
+  end?: number;
+}
+
 // ---------------------------------------------------------------- storage
 export interface StorageInfo {
   path: string;
@@ -233,6 +447,20 @@ export interface DeleteImpact {
   checkpoints: number;
   samples: number;
   metrics: number;
+}
+
+/** A deleted run, checkpoint or corpus, kept until the trash is emptied (see main/storage/trash.ts). */
+export type TrashKind = 'run' | 'checkpoint' | 'corpus';
+export interface TrashItem {
+  id: Id;
+  kind: TrashKind;
+  /** The thing's id and name when it was deleted (a checkpoint reads RUN@STEP). */
+  itemId: Id;
+  name: string;
+  /** Runs that went with it (a corpus deleted with its runs; 1 for a run). */
+  runs: number;
+  bytes: number;
+  deletedAt: string;
 }
 
 // ---------------------------------------------------------------- events
@@ -263,8 +491,15 @@ export interface WorkbenchApi {
   updateCorpus(id: Id, patch: { name?: string; text?: string }): Promise<CorpusSummary>;
   corpusStats(id: Id, window: number, objective?: 'next' | 'every'): Promise<CorpusStats>;
   corpusDeleteImpact(id: Id): Promise<DeleteImpact>;
-  /** Refuses when runs use the corpus unless `cascade` (their runs go too). */
-  deleteCorpus(id: Id, options?: { cascade?: boolean }): Promise<void>;
+  /**
+   * Refuses when runs use the corpus unless `cascade` (their runs go too). A run another workbench
+   * process trains is refused unless `force`: that process is then asked to stop it first.
+   */
+  deleteCorpus(id: Id, options?: { cascade?: boolean; force?: boolean }): Promise<TrashItem>;
+  /** The bundled sample corpora, each with the stored corpus that holds its text (if any). */
+  listSampleCorpora(): Promise<SampleCorpus[]>;
+  /** Stores a bundled sample (nothing new when its text is stored already: that corpus comes back, `existing`). */
+  addSampleCorpus(sampleId: string): Promise<CorpusSummary>;
 
   // runs
   presets(): Promise<{ name: PresetName; label: string; hyper: Hyperparameters }[]>;
@@ -283,10 +518,11 @@ export interface WorkbenchApi {
   continueRun(input: ContinueRunInput): Promise<RunSummary>;
   renameRun(id: Id, name: string): Promise<RunSummary>;
   runDeleteImpact(id: Id): Promise<DeleteImpact>;
-  deleteRun(id: Id): Promise<void>;
+  /** A run this host trains is stopped, then deleted; one another workbench process trains is refused unless `force` (stopped there first). */
+  deleteRun(id: Id, options?: { force?: boolean }): Promise<TrashItem>;
   runMetrics(id: Id, options?: { maxPoints?: number }): Promise<MetricPoint[]>;
   listCheckpoints(runId: Id): Promise<CheckpointSummary[]>;
-  deleteCheckpoint(id: Id): Promise<void>;
+  deleteCheckpoint(id: Id): Promise<TrashItem>;
   listSamples(runId: Id): Promise<SampleRecord[]>;
   /** Concurrency limit of the run queue (default: the number of cores). */
   getConcurrency(): Promise<number>;
@@ -303,6 +539,29 @@ export interface WorkbenchApi {
   trace(input: { checkpointId: Id; text: string }): Promise<TraceResult>;
   evaluate(input: { checkpointId: Id; corpusId?: Id; text?: string }): Promise<EvaluateResult>;
 
+  // inspect (a long trace in an engine process; poll inspectStatus; results by traceId / ngramId)
+  estimateInspect(input: InspectInput): Promise<InspectEstimate>;
+  /** Starts a trace (or answers at once, state 'done', when this checkpoint and text are cached). */
+  startInspect(input: InspectInput): Promise<InspectJob>;
+  /** Starts fitting n-gram models on the run's training split and scoring them on the source text. */
+  startNgram(input: NgramInput): Promise<InspectJob>;
+  inspectStatus(jobId: Id): Promise<InspectJob>;
+  /** Stops the job's engine work (within a second) and answers its final state. */
+  cancelInspect(jobId: Id): Promise<InspectJob>;
+  inspectSummary(traceId: string): Promise<InspectSummary>;
+  inspectUnit(input: { traceId: string; unit: UnitRef } & PositionRange): Promise<UnitValues>;
+  inspectPosition(input: { traceId: string; position: number }): Promise<PositionDetail>;
+  inspectLoss(input: { traceId: string } & PositionRange): Promise<LossRange>;
+  inspectClasses(traceId: string): Promise<CharClassTotal[]>;
+  inspectCompareLoss(input: { traceId: string; otherTraceId: string } & PositionRange): Promise<LossComparison>;
+  inspectFindUnits(input: FindUnitsInput): Promise<FindUnitsResult>;
+  inspectSelection(input: SelectionInput): Promise<SelectionResult>;
+  inspectSaturation(traceId: string): Promise<SaturationResult>;
+  inspectNgram(ngramId: string): Promise<NgramResult>;
+  /** Per-position bits of the n-gram model of order n (default: the best) on its text. */
+  inspectNgramLoss(input: { ngramId: string; n?: number } & PositionRange): Promise<LossRange & { n: number }>;
+  inspectCsv(input: CsvInput): Promise<{ fileName: string; csv: string }>;
+
   // import / export
   importCheckpoint(input: ImportInput): Promise<RunSummary>;
   exportCheckpoint(input: { checkpointId: Id; withOptimizer?: boolean }): Promise<{ fileName: string; bytes: Uint8Array }>;
@@ -310,6 +569,10 @@ export interface WorkbenchApi {
   // storage
   storageInfo(): Promise<StorageInfo>;
   vacuum(): Promise<StorageInfo>;
+  /** Deleting moves things to the trash (newest first here); restore puts one back, emptying deletes for good. */
+  listTrash(): Promise<TrashItem[]>;
+  restoreTrash(id: Id): Promise<TrashItem>;
+  emptyTrash(): Promise<{ deleted: number }>;
 
   // events
   onRunEvent(callback: (event: RunEvent) => void): () => void;
@@ -322,18 +585,19 @@ export const API_METHODS = [
   'createSweep', 'pauseRun', 'resumeRun', 'stopRun', 'continueRun', 'renameRun', 'runDeleteImpact', 'deleteRun',
   'runMetrics', 'listCheckpoints', 'deleteCheckpoint', 'listSamples', 'getConcurrency', 'setConcurrency',
   'compare', 'compareCsv', 'predict', 'generate', 'trace', 'evaluate', 'importCheckpoint', 'exportCheckpoint',
-  'storageInfo', 'vacuum',
+  'storageInfo', 'vacuum', 'listTrash', 'restoreTrash', 'emptyTrash',
+  'listSampleCorpora', 'addSampleCorpus',
+  'estimateInspect', 'startInspect', 'startNgram', 'inspectStatus', 'cancelInspect', 'inspectSummary', 'inspectUnit',
+  'inspectPosition', 'inspectLoss', 'inspectClasses', 'inspectCompareLoss', 'inspectFindUnits', 'inspectSelection',
+  'inspectSaturation', 'inspectNgram', 'inspectNgramLoss', 'inspectCsv',
 ] as const satisfies readonly Exclude<keyof WorkbenchApi, 'onRunEvent'>[];
 
 export type ApiMethod = (typeof API_METHODS)[number];
 
 /** An error meant for a person; `code` lets transports and the CLI map it (exit code 2 for bad input). */
-export class ApiError extends Error {
-  constructor(
-    message: string,
-    readonly code: 'bad-input' | 'not-found' | 'conflict' | 'engine' | 'internal' = 'bad-input',
-  ) {
-    super(message);
+export class ApiError extends WorkbenchError {
+  constructor(message: string, code: ErrorCode = 'bad-input') {
+    super(message, code);
     this.name = 'ApiError';
   }
 }

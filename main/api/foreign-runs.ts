@@ -65,7 +65,8 @@ export class ForeignRunWatcher {
       this.known.delete(event.runId);
       return;
     }
-    const run = this.storage.isOpen ? this.storage.runs.get(event.runId) : null;
+    const stored = this.storage.isOpen ? this.storage.runs.get(event.runId) : null;
+    const run = stored && this.manager.asKnownHere(stored);
     if (run) this.known.set(run.id, { status: run.status, step: run.step });
   }
 
@@ -83,7 +84,8 @@ export class ForeignRunWatcher {
 
   private compare(): void {
     const seen = new Set<Id>();
-    for (const run of this.storage.runs.list()) {
+    // As this process knows them: an outcome it told but could not write yet is not undone here.
+    for (const run of this.storage.runs.list().map((stored) => this.manager.asKnownHere(stored))) {
       seen.add(run.id);
       let before = this.known.get(run.id);
       this.known.set(run.id, { status: run.status, step: run.step });

@@ -8,48 +8,51 @@
  */
 import { z } from 'zod';
 import { API_METHODS, ApiError, type ApiMethod } from './contract.ts';
-import { CELL_KINDS, DEFAULT_HYPERPARAMETERS, OBJECTIVES, OPTIMIZERS, SCHEDULES, type Hyperparameters } from '../../engine/config.ts';
+import { OBJECTIVES, PRESETS, type Hyperparameters } from '../../engine/config.ts';
+import { HYPERPARAMETER_KEYS, fieldSpec, type FieldSpec } from '../../engine/fields.ts';
 
 // ------------------------------------------------------------------ building blocks
 const id = z.number().int().min(0);
 const bytes = z.instanceof(Uint8Array, { message: 'expected bytes (Uint8Array)' });
-const presetName = z.enum(['reference', 'char-rnn-small', 'char-rnn-medium']);
+const presetName = z.enum(Object.keys(PRESETS) as [string, ...string[]]);
 /** Any number, NaN included: the range check (and its readable message) belongs to validateHyperparameters. */
 const anyNumber = z.custom<number>((v) => typeof v === 'number', { message: 'expected a number' });
 const count = z.number().int().min(0);
 
-const hyperShape = {
-  cell: z.enum(CELL_KINDS as [string, ...string[]]),
-  layers: anyNumber,
-  hidden: anyNumber,
-  embed: anyNumber,
-  window: anyNumber,
-  objective: z.enum(OBJECTIVES as [string, ...string[]]),
-  batch: z.union([z.literal('full'), anyNumber]),
-  epochs: anyNumber,
-  steps: z.union([anyNumber, z.null()]),
-  optimizer: z.enum(OPTIMIZERS as [string, ...string[]]),
-  lr: anyNumber,
-  momentum: anyNumber,
-  weightDecay: anyNumber,
-  schedule: z.enum(SCHEDULES as [string, ...string[]]),
-  decayEvery: anyNumber,
-  decayGamma: anyNumber,
-  clip: anyNumber,
-  dropout: anyNumber,
-  valFraction: anyNumber,
-  earlyStopPatience: anyNumber,
-  evalEvery: anyNumber,
-  seed: anyNumber,
-  threads: anyNumber,
-  checkpointEvery: anyNumber,
-  keepLast: anyNumber,
-  stride: anyNumber,
-} satisfies Record<keyof Hyperparameters, z.ZodType>;
+/** C0 controls, DEL and C1 controls: a newline, a tab, the escape that starts a terminal sequence. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/u;
+/**
+ * A name a person gives a run or a corpus. Names are printed in tables, logs and terminals, where a
+ * newline forges a line and an escape sequence rewrites the screen, so control characters are refused.
+ */
+const displayName = z.string().superRefine((value, context) => {
+  const found = CONTROL_CHARACTER.exec(value);
+  if (!found) return;
+  const code = found[0].codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+  context.addIssue({
+    code: 'custom',
+    message: `must not contain control characters such as a line break, a tab or an escape (found U+${code} at character ${[...value.slice(0, found.index)].length + 1})`,
+  });
+});
+
+/** A field's value by its kind in the table: its shape only, the range is validateHyperparameters' to check. */
+function fieldSchema(spec: FieldSpec): z.ZodType {
+  switch (spec.kind) {
+    case 'choice': return z.enum(spec.choices as [string, ...string[]]);
+    case 'batch': return z.union([z.literal('full'), anyNumber]);
+    case 'int': return spec.nullable ? z.union([anyNumber, z.null()]) : anyNumber;
+    case 'number': return anyNumber;
+  }
+}
+
+/** One schema per hyperparameter, built from the table (engine/fields.ts). */
+export const HYPERPARAMETER_SCHEMAS = Object.fromEntries(
+  HYPERPARAMETER_KEYS.map((key) => [key, fieldSchema(fieldSpec(key))]),
+) as Record<keyof Hyperparameters, z.ZodType>;
 
 // A typo in a field name is refused rather than silently ignored.
-const partialHyper = z.strictObject(hyperShape).partial();
-const hyperField = z.enum(Object.keys(DEFAULT_HYPERPARAMETERS) as [keyof Hyperparameters, ...(keyof Hyperparameters)[]]);
+const partialHyper = z.strictObject(HYPERPARAMETER_SCHEMAS).partial();
+const hyperField = z.enum(HYPERPARAMETER_KEYS as [keyof Hyperparameters, ...(keyof Hyperparameters)[]]);
 
 const sampleSettings = z.strictObject({
   prompt: z.string().optional(),
@@ -59,7 +62,7 @@ const sampleSettings = z.strictObject({
 
 const createRunInput = z.strictObject({
   corpusId: id,
-  name: z.string().optional(),
+  name: displayName.optional(),
   preset: presetName.optional(),
   hyper: partialHyper.optional(),
   sample: sampleSettings.optional(),
@@ -67,7 +70,7 @@ const createRunInput = z.strictObject({
 
 const sweepInput = z.strictObject({
   corpusId: id,
-  name: z.string().optional(),
+  name: displayName.optional(),
   preset: presetName.optional(),
   sample: sampleSettings.optional(),
   base: partialHyper.optional(),
@@ -88,7 +91,20 @@ const vocabularySource = z.union([
   z.strictObject({ text: z.string() }),
 ]);
 
-const objective = z.enum(['next', 'every']);
+const objective = z.enum(OBJECTIVES as [string, ...string[]]);
+
+// ------------------------------------------------------------------ inspect
+const position = z.number().int().min(0);
+const range = { start: position.optional(), end: position.optional() };
+const inspectSource = z.union([
+  z.strictObject({ kind: z.literal('validation'), start: position.optional(), length: z.number().int().min(1).optional() }),
+  z.strictObject({ kind: z.literal('corpus'), corpusId: id, start: position.optional(), length: z.number().int().min(1).optional() }),
+  z.strictObject({ kind: z.literal('text'), text: z.string() }),
+]);
+const inspectInput = z.strictObject({ checkpointId: id, source: inspectSource.optional() });
+const resultId = z.string().min(1, 'must not be empty');
+const unitRef = z.strictObject({ layer: z.number().int().min(0), kind: z.string().min(1), unit: z.number().int().min(0) });
+const rankMeasure = z.enum(['auc', 'correlation']);
 
 /** One entry per argument, in order: [name used in messages, schema]. */
 type ArgList = readonly (readonly [string, z.ZodType])[];
@@ -97,16 +113,16 @@ const ARGUMENTS: Record<ApiMethod, ArgList> = {
   listCorpora: [],
   getCorpus: [['id', id]],
   addCorpus: [['input', z.strictObject({
-    name: z.string(),
+    name: displayName,
     text: z.string().optional(),
     bytes: bytes.optional(),
     source: z.string().optional(),
     normalize: z.boolean().optional(),
   }).refine((v) => v.text !== undefined || v.bytes !== undefined, { message: 'needs either text or bytes' })]],
-  updateCorpus: [['id', id], ['patch', z.strictObject({ name: z.string().optional(), text: z.string().optional() })]],
+  updateCorpus: [['id', id], ['patch', z.strictObject({ name: displayName.optional(), text: z.string().optional() })]],
   corpusStats: [['id', id], ['window', z.number().int().min(1)], ['objective', objective.optional()]],
   corpusDeleteImpact: [['id', id]],
-  deleteCorpus: [['id', id], ['options', z.strictObject({ cascade: z.boolean().optional() }).optional()]],
+  deleteCorpus: [['id', id], ['options', z.strictObject({ cascade: z.boolean().optional(), force: z.boolean().optional() }).optional()]],
 
   presets: [],
   checkHyperparameters: [['input', z.strictObject({
@@ -127,11 +143,11 @@ const ARGUMENTS: Record<ApiMethod, ArgList> = {
     runId: id,
     checkpointId: id.optional(),
     steps: z.number().int().min(1).optional(),
-    name: z.string().optional(),
+    name: displayName.optional(),
   })]],
-  renameRun: [['id', id], ['name', z.string()]],
+  renameRun: [['id', id], ['name', displayName]],
   runDeleteImpact: [['id', id]],
-  deleteRun: [['id', id]],
+  deleteRun: [['id', id], ['options', z.strictObject({ force: z.boolean().optional() }).optional()]],
   runMetrics: [['id', id], ['options', z.strictObject({ maxPoints: count.optional() }).optional()]],
   listCheckpoints: [['runId', id]],
   deleteCheckpoint: [['id', id]],
@@ -155,11 +171,60 @@ const ARGUMENTS: Record<ApiMethod, ArgList> = {
   trace: [['input', z.strictObject({ checkpointId: id, text: z.string() })]],
   evaluate: [['input', z.strictObject({ checkpointId: id, corpusId: id.optional(), text: z.string().optional() })]],
 
-  importCheckpoint: [['input', z.strictObject({ name: z.string().optional(), bytes, vocab: vocabularySource.optional() })]],
+  importCheckpoint: [['input', z.strictObject({ name: displayName.optional(), bytes, vocab: vocabularySource.optional() })]],
   exportCheckpoint: [['input', z.strictObject({ checkpointId: id, withOptimizer: z.boolean().optional() })]],
 
   storageInfo: [],
   vacuum: [],
+  listTrash: [],
+  restoreTrash: [['id', id]],
+  emptyTrash: [],
+
+  listSampleCorpora: [],
+  addSampleCorpus: [['sampleId', z.string().min(1, 'must not be empty')]],
+
+  estimateInspect: [['input', inspectInput]],
+  startInspect: [['input', inspectInput]],
+  startNgram: [['input', z.strictObject({ runId: id, maxOrder: z.number().int().min(1).max(12).optional(), source: inspectSource.optional() })]],
+  inspectStatus: [['jobId', id]],
+  cancelInspect: [['jobId', id]],
+  inspectSummary: [['traceId', resultId]],
+  inspectUnit: [['input', z.strictObject({ traceId: resultId, unit: unitRef, ...range })]],
+  inspectPosition: [['input', z.strictObject({ traceId: resultId, position })]],
+  inspectLoss: [['input', z.strictObject({ traceId: resultId, ...range })]],
+  inspectClasses: [['traceId', resultId]],
+  inspectCompareLoss: [['input', z.strictObject({ traceId: resultId, otherTraceId: resultId, ...range })]],
+  inspectFindUnits: [['input', z.strictObject({
+    traceId: resultId,
+    pattern: z.string(),
+    top: z.number().int().min(1).optional(),
+    measure: rankMeasure.optional(),
+    kinds: z.array(z.string()).optional(),
+    layers: z.array(z.number().int().min(0)).optional(),
+  })]],
+  inspectSelection: [['input', z.strictObject({
+    traceId: resultId,
+    start: position,
+    end: position,
+    threshold: z.number(),
+    margin: z.number().int().min(0).optional(),
+    kind: z.string().optional(),
+    layer: z.number().int().min(0).optional(),
+    minLength: z.number().int().min(1).optional(),
+    limit: z.number().int().min(0).optional(),
+  })]],
+  inspectSaturation: [['traceId', resultId]],
+  inspectNgram: [['ngramId', resultId]],
+  inspectNgramLoss: [['input', z.strictObject({ ngramId: resultId, n: z.number().int().min(1).optional(), ...range })]],
+  inspectCsv: [['input', z.strictObject({
+    traceId: resultId,
+    what: z.enum(['ranking', 'positions']),
+    pattern: z.string().optional(),
+    measure: rankMeasure.optional(),
+    top: z.number().int().min(1).optional(),
+    units: z.array(unitRef).optional(),
+    ...range,
+  })]],
 };
 
 export function isApiMethod(name: unknown): name is ApiMethod {

@@ -4,6 +4,7 @@
  * (downsampled, min/max kept), and what each checkpoint writes from one shared prompt. Also as CSV.
  */
 import type { Hyperparameters } from '../../engine/config.ts';
+import { HYPERPARAMETER_KEYS, sampleLengthProblem } from '../../engine/fields.ts';
 import type { CheckpointSummary, RunRecord, Storage } from '../storage/index.ts';
 import {
   ApiError, type CompareColumn, type CompareInput, type CompareResult, type CompareRow, type Curve,
@@ -44,12 +45,12 @@ const METRICS: MetricSpec[] = [
 
 export async function compare(storage: Storage, playground: Playground, input: CompareInput): Promise<CompareResult> {
   const columns = columnsOf(storage, input);
-  const hyperKeys = Object.keys(columns[0].run.hyper) as (keyof Hyperparameters)[];
+  // Every field of the table, in its order: a run stored before a field existed shows "—" there.
   const hyperparameters: CompareRow[] = [
     row('corpus', columns.map((c) => c.run.corpusName), []),
     row('vocabulary', columns.map((c) => c.run.vocabSize), []),
-    ...hyperKeys.map((key) => row(key, columns.map((c) => {
-      const v = c.run.hyper[key];
+    ...HYPERPARAMETER_KEYS.map((key) => row(key, columns.map((c) => {
+      const v = (c.run.hyper as Partial<Hyperparameters>)[key];
       return v === null || v === undefined ? null : (v as number | string);
     }), [])),
   ];
@@ -104,7 +105,8 @@ function columnsOf(storage: Storage, input: CompareInput): Column[] {
 /** With a prompt, every checkpoint writes from it (same seed); without, each column shows its stored sample. */
 async function samplesOf(storage: Storage, playground: Playground, columns: Column[], input: CompareInput): Promise<CompareResult['samples']> {
   const length = input.sampleLength ?? 200;
-  if (!Number.isInteger(length) || length < 1 || length > 10_000) throw new ApiError(`The sample length must be a whole number from 1 to 10000 (got ${length}).`);
+  const lengthProblem = sampleLengthProblem(length);
+  if (lengthProblem) throw new ApiError(lengthProblem);
   const texts: (string | null)[] = [];
   const errors: (string | null)[] = [];
   if (input.prompt === undefined || input.prompt === '') {
@@ -146,7 +148,7 @@ export function bestIndices(values: readonly (string | number | null)[], better:
   return values.flatMap((v, i) => (v === best ? [i] : []));
 }
 
-function toCsv(rows: (string | number | null)[][]): string {
+export function toCsv(rows: (string | number | null)[][]): string {
   const cell = (v: string | number | null) => {
     const text = v === null ? '' : String(v);
     return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;

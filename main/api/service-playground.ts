@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import { DEFAULT_HYPERPARAMETERS, type Hyperparameters } from '../../engine/config.ts';
+import { SAMPLE_LIMITS } from '../../engine/fields.ts';
 import { makeWindows, splitCorpus } from '../../engine/data/windows.ts';
 import { decodeCheckpoint, encodeCheckpoint, type Checkpoint } from '../../engine/format/checkpoint.ts';
 import { generate, predictNext, trace } from '../../engine/infer/index.ts';
@@ -47,8 +48,9 @@ export class Playground {
     const loaded = await this.load(input.checkpointId);
     const prime = input.prime === '' ? this.defaultPrime(input.checkpointId, loaded) : requireText(input.prime, 'The prime');
     refuseUnknown(loaded, prime, 'The prime');
-    if (!Number.isInteger(input.length) || input.length < 1 || input.length > 100_000) {
-      throw new ApiError(`The length must be a whole number from 1 to 100000 (got ${input.length}).`);
+    const { min, max } = SAMPLE_LIMITS.length;
+    if (!Number.isInteger(input.length) || input.length < min || input.length > max) {
+      throw new ApiError(`The length must be a whole number from ${min} to ${max} (got ${input.length}).`);
     }
     const text = generate(loaded.model, loaded.vocab, prime, input.length, {
       temperature: input.temperature ?? 0.8, topK: input.topK ?? 0, topP: input.topP ?? 1, seed: input.seed ?? 1,

@@ -6,19 +6,26 @@
  * know — and each refusal is an ApiError a person can act on, raised before anything is stored.
  */
 import { PRESETS, type PresetName } from '../../engine/config.ts';
-import { decodeUtf8Exact } from '../../engine/text/utf8.ts';
+import { countWindows } from '../../engine/data/windows.ts';
+import { normalizeUtf8, validateUtf8 } from '../../engine/text/utf8.ts';
 import { nodeEngineLauncher, type EngineLauncher } from '../runs/launcher.ts';
 import { planTraining, resolveHyperparameters } from '../runs/plan.ts';
 import { createContinuation, createQueuedRun, createSweepRuns } from '../runs/run-factory.ts';
 import { RunManager } from '../runs/run-manager.ts';
+import { InspectJobs } from '../inspect/jobs.ts';
 import { Storage, type RunRecord } from '../storage/index.ts';
 import {
   API_METHODS, ApiError, type CorpusStats, type HyperparameterCheck, type RunDetail, type RunSummary, type WorkbenchApi,
 } from './contract.ts';
+import { toApiError } from './dispatch.ts';
 import { ForeignRunWatcher } from './foreign-runs.ts';
 import { compare, compareCsv } from './service-compare.ts';
-import { Playground, messageOf } from './service-playground.ts';
+import { Inspector, inspectMethods } from './service-inspect.ts';
+import { Playground } from './service-playground.ts';
+import { addSampleCorpus, listSampleCorpora } from './service-samples.ts';
 import { checkpointById, resolveCheckpointRef, resolveRunRef, runById } from './service-refs.ts';
+import type { QueryMethod } from './query-protocol.ts';
+import { QueryWorkers } from './query-workers.ts';
 
 export interface WorkbenchServiceOptions {
   /** Open this database file (closed again by `close`)… */
@@ -29,10 +36,18 @@ export interface WorkbenchServiceOptions {
   concurrency?: number;
   /** How engine processes start (default: a Node child running engine/worker.ts). */
   launcher?: EngineLauncher;
+  /** How inspect processes start (default: a Node child running engine/inspect-worker.ts). */
+  inspectLauncher?: EngineLauncher;
   /** Take over queued runs left by a host that closed (the app and `serve` do; a one-shot CLI need not). Default true. */
   adoptQueued?: boolean;
   /** At `close`, leave running runs paused (resumable) rather than stopped. Default true. */
   pauseOnClose?: boolean;
+  /**
+   * Run inference and compare in worker threads with their own read-only connection (the browser host
+   * and the app's backend do: their event loop serves every window). Default false: a one-shot CLI
+   * command gains nothing from a thread. Needs a database file (not ':memory:').
+   */
+  offload?: boolean;
 }
 
 export type WorkbenchService = WorkbenchApi & {
@@ -53,11 +68,24 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
     adoptQueued: options.adoptQueued ?? true,
   });
   const playground = new Playground(storage);
+  const inspector = new Inspector(storage, playground, new InspectJobs(options.inspectLauncher));
+  const queries = options.offload && storage.path !== ':memory:' ? new QueryWorkers(storage.path) : null;
+  /** A long call: in a query worker when there are some, else here; the same code either way. */
+  const long = <M extends QueryMethod>(method: M, here: (input: Parameters<WorkbenchApi[M]>[0]) => ReturnType<WorkbenchApi[M]>) =>
+    (input: Parameters<WorkbenchApi[M]>[0]): ReturnType<WorkbenchApi[M]> => (queries ? queries.call(method, input) : here(input));
+  const forgetModel = (checkpointId?: number) => {
+    playground.cache.forget(checkpointId);
+    queries?.forget(checkpointId);
+    if (checkpointId !== undefined) inspector.forgetCheckpoint(checkpointId);
+  };
   const foreignRuns = new ForeignRunWatcher(storage, manager);
-  manager.start();
+  // Starting marks dead hosts' runs interrupted, a write: a read-only database is shown as it is.
+  if (!storage.readOnly) manager.start();
   let closed = false;
 
-  const summary = (run: RunRecord): RunSummary => ({
+  // Every run read shows the run as this host knows it: an outcome a full disk refused is shown, not 'running'.
+  const summary = (stored: RunRecord): RunSummary => summaryOf(manager.asKnownHere(stored));
+  const summaryOf = (run: RunRecord): RunSummary => ({
     id: run.id, name: run.name, corpusId: run.corpusId, corpusName: run.corpusName, status: run.status, reason: run.reason,
     parentRunId: run.parentRunId, sweepId: run.sweepId, hyper: run.hyper, vocabSize: run.vocabSize,
     parameterCount: run.parameterCount, step: run.step, totalSteps: run.totalSteps, lastTrainLoss: run.lastTrainLoss,
@@ -72,7 +100,7 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
   const forgetRuns = async (runIds: number[]) => {
     for (const id of runIds) {
       await manager.forget(id);
-      for (const c of storage.checkpoints.list(id)) playground.cache.forget(c.id);
+      for (const c of storage.checkpoints.list(id)) forgetModel(c.id);
     }
   };
 
@@ -92,17 +120,19 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
     async addCorpus(input) {
       const name = (input.name ?? '').trim();
       if (name === '') throw new ApiError('A corpus needs a name.');
-      let text: string;
+      // Bytes stay bytes (checked and normalized where they are): a big file is never decoded whole.
+      let given: { text: string } | { bytes: Uint8Array };
       if (input.bytes !== undefined) {
         if (input.text !== undefined) throw new ApiError('Give the corpus as text or as bytes, not both.');
-        text = decodeUtf8Exact(input.bytes, { normalize: input.normalize ?? false }).text;
+        validateUtf8(input.bytes);
+        given = { bytes: input.normalize ? normalizeUtf8(input.bytes) : input.bytes };
       } else if (input.text !== undefined) {
-        text = input.normalize ? input.text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n') : input.text;
+        given = { text: input.normalize ? input.text.replace(/^\uFEFF/, '').replace(/\r\n/g, '\n') : input.text };
       } else {
         throw new ApiError(`Corpus "${name}" has no text: give its text or its file bytes.`);
       }
-      if (text.length === 0) throw new ApiError(`Corpus "${name}" is empty.`);
-      const { corpus, created } = storage.corpora.add({ name, text, source: input.source ?? 'paste' });
+      if (('text' in given ? given.text : given.bytes).length === 0) throw new ApiError(`Corpus "${name}" is empty.`);
+      const { corpus, created } = storage.corpora.add({ name, ...given, source: input.source ?? 'paste' });
       return created ? corpus : { ...corpus, existing: true };
     },
     async updateCorpus(id, patch) {
@@ -121,13 +151,24 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
       return storage.corpora.deleteImpact(id);
     },
     async deleteCorpus(id, deleteOptions = {}) {
-      corpusText(id);
+      const { name } = corpusText(id);
       const impact = storage.corpora.deleteImpact(id);
       // Refused by storage (naming the runs) unless cascading; only then are those runs' engines ended.
       if (impact.runs.length > 0 && !deleteOptions.cascade) storage.corpora.delete(id);
+      // Runs another process trains: refused unless forced, then stopped there first.
+      await manager.settleForDeletion(impact.runs.map((r) => r.id), { force: deleteOptions.force, corpusName: name });
       await forgetRuns(impact.runs.map((r) => r.id));
-      storage.corpora.delete(id, { cascade: deleteOptions.cascade === true });
+      // To the trash with its runs (restorable until the trash is emptied).
+      const trashed = storage.trash.trashCorpus(id);
       for (const run of impact.runs) manager.emit({ type: 'deleted', runId: run.id });
+      return trashed;
+    },
+
+    async listSampleCorpora() {
+      return listSampleCorpora(storage);
+    },
+    async addSampleCorpus(sampleId) {
+      return addSampleCorpus(storage, sampleId);
     },
 
     // ------------------------------------------------------------ runs
@@ -136,8 +177,9 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
     },
     async checkHyperparameters(input) {
       const hyper = resolveHyperparameters(input.preset, input.hyper);
-      const text = input.corpusId === undefined ? null : corpusText(input.corpusId).text;
-      const plan = planTraining(hyper, text);
+      const corpus = input.corpusId === undefined ? null : storage.corpora.get(input.corpusId);
+      if (corpus === null && input.corpusId !== undefined) throw new ApiError(`No corpus with id ${input.corpusId}.`, 'not-found');
+      const plan = planTraining(hyper, corpus);
       const check: HyperparameterCheck = {
         hyper, errors: plan.errors, corpusError: plan.corpusError, parameterCount: plan.parameterCount,
         memoryBytes: plan.memoryBytes, trainWindows: plan.trainWindows, totalSteps: plan.totalSteps,
@@ -204,11 +246,13 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
       runById(storage, id);
       return storage.runs.deleteImpact(id);
     },
-    async deleteRun(id) {
+    async deleteRun(id, deleteOptions = {}) {
       runById(storage, id);
+      await manager.settleForDeletion([id], { force: deleteOptions.force });
       await forgetRuns([id]);
-      storage.runs.delete(id);
+      const trashed = storage.trash.trashRun(id);
       manager.emit({ type: 'deleted', runId: id });
+      return trashed;
     },
     async runMetrics(id, metricOptions = {}) {
       runById(storage, id);
@@ -227,8 +271,9 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
       if (manager.isActive(checkpoint.runId) && storage.checkpoints.latest(checkpoint.runId)?.id === id) {
         throw new ApiError(`Checkpoint #${id} is the latest of run "${checkpoint.runName}", which is training; stop the run first.`, 'conflict');
       }
-      storage.checkpoints.delete(id);
-      playground.cache.forget(id);
+      const trashed = storage.trash.trashCheckpoint(id);
+      forgetModel(id);
+      return trashed;
     },
     async listSamples(runId) {
       runById(storage, runId);
@@ -242,14 +287,17 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
     },
 
     // ------------------------------------------------------------ compare
-    compare: (input) => compare(storage, playground, input),
-    compareCsv: (input) => compareCsv(storage, playground, input),
+    compare: long('compare', (input) => compare(storage, playground, input)),
+    compareCsv: long('compareCsv', (input) => compareCsv(storage, playground, input)),
 
     // ------------------------------------------------------------ playground
-    predict: (input) => playground.predict(input),
-    generate: (input) => playground.generate(input),
-    trace: (input) => playground.trace(input),
-    evaluate: (input) => playground.evaluate(input),
+    predict: long('predict', (input) => playground.predict(input)),
+    generate: long('generate', (input) => playground.generate(input)),
+    trace: long('trace', (input) => playground.trace(input)),
+    evaluate: long('evaluate', (input) => playground.evaluate(input)),
+
+    // ------------------------------------------------------------ inspect
+    ...inspectMethods(inspector),
 
     // ------------------------------------------------------------ import / export
     async importCheckpoint(input) {
@@ -268,6 +316,17 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
     async vacuum() {
       return storage.info.vacuum();
     },
+    async listTrash() {
+      return storage.trash.list();
+    },
+    async restoreTrash(id) {
+      const { item, runIds } = storage.trash.restore(id);
+      for (const runId of runIds) manager.emit({ type: 'created', runId });
+      return item;
+    },
+    async emptyTrash() {
+      return { deleted: storage.trash.empty() };
+    },
 
     onRunEvent(callback) {
       // Runs other processes on this database create or change are told too, while someone listens.
@@ -285,6 +344,8 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
       foreignRuns.stop();
       await manager.shutdown({ pauseRunning: options.pauseOnClose ?? true });
       playground.cache.forget();
+      await inspector.jobs.closeAll();
+      await queries?.close();
       if (ownsStorage) storage.close();
     },
   };
@@ -304,17 +365,6 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
   return api;
 }
 
-/** Our own errors pass; the engine's readable errors become bad input; anything else is internal. */
-export function toApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  if (error instanceof Error) {
-    const engineError = typeof (error as { code?: unknown }).code === 'string' && error.constructor.name !== 'SqliteError';
-    if (engineError || error instanceof RangeError) return new ApiError(error.message, 'bad-input');
-    return new ApiError(`Internal error: ${error.message}`, 'internal');
-  }
-  return new ApiError(`Internal error: ${messageOf(error)}`, 'internal');
-}
-
 function statsOf(text: string, window: number, objective: 'next' | 'every'): CorpusStats {
   const counts = new Map<string, number>();
   let chars = 0;
@@ -324,9 +374,7 @@ function statsOf(text: string, window: number, objective: 'next' | 'every'): Cor
   }
   const frequencies = [...counts].map(([char, count]) => ({ char, count }))
     .sort((a, b) => b.count - a.count || a.char.codePointAt(0)! - b.char.codePointAt(0)!);
-  const windows = objective === 'next'
-    ? Math.max(0, chars - window)
-    : chars < window + 1 ? 0 : Math.floor((chars - (window + 1)) / window) + 1;
+  const windows = countWindows(chars, window, objective, 0);
   return {
     chars,
     distinct: counts.size,

@@ -1,12 +1,13 @@
 /**
  * Running one command: open the workbench on --db, run the body, close the workbench, remember the
  * exit code. Closing pauses whatever still runs (serve's runs); a command that trains follows its runs
- * to their end first.
+ * to their end first. A command that only reads says so (`{ readOnly: true }`): it then creates and
+ * upgrades nothing.
  */
 import type { Command } from 'commander';
-import { defaultDatabasePath } from './default-db.ts';
+import { resolveDatabasePath } from '../storage/paths.ts';
 import { EXIT, type ExitCode } from './errors.ts';
-import { openWorkbench, type Workbench } from './workbench.ts';
+import { openWorkbench, type Workbench, type WorkbenchOptions } from './workbench.ts';
 
 /** The exit code of the command that ran (index.ts exits with it). */
 export const outcome: { exitCode: ExitCode } = { exitCode: EXIT.ok };
@@ -18,9 +19,9 @@ export function addDbOption(command: Command): Command {
 export async function withWorkbench(
   options: { db?: string },
   body: (wb: Workbench) => Promise<ExitCode | void>,
-  hostOptions: { host?: boolean } = {},
+  workbenchOptions: WorkbenchOptions = {},
 ): Promise<void> {
-  const workbench = openWorkbench(options.db ?? defaultDatabasePath(), hostOptions);
+  const workbench = openWorkbench(options.db ?? resolveDatabasePath(), workbenchOptions);
   try {
     outcome.exitCode = (await body(workbench)) ?? EXIT.ok;
   } finally {

@@ -3,7 +3,7 @@
  * the engine or the workbench failed; 2 for bad input (a readable line, nothing stored changed);
  * 130 when Ctrl-C stopped a run (a final checkpoint was written).
  */
-import { ApiError } from '../api/contract.ts';
+import { WorkbenchError } from '../errors.ts';
 
 export const EXIT = { ok: 0, failed: 1, badInput: 2, interrupted: 130 } as const;
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
@@ -20,11 +20,21 @@ export function badInput(message: string): CliError {
   return new CliError(message, EXIT.badInput);
 }
 
+/**
+ * A deletion the API refused because another workbench process trains the run: its sentence speaks of
+ * deleting "with force", which in the CLI is the --force flag.
+ */
+export function namingForceFlag(error: unknown): unknown {
+  if (!(error instanceof WorkbenchError) || error.code !== 'trained-elsewhere') return error;
+  return badInput(error.message.replace('delete it with force', 'use --force'));
+}
+
 /** The exit code and the one line to print for anything thrown by a command. */
 export function describeFailure(error: unknown): { exitCode: ExitCode; line: string } {
   if (error instanceof CliError) return { exitCode: error.exitCode, line: error.message };
-  if (error instanceof ApiError) {
-    const isInput = error.code === 'bad-input' || error.code === 'not-found' || error.code === 'conflict';
+  // The API's and storage's own errors: a sentence for a person, and a code.
+  if (error instanceof WorkbenchError) {
+    const isInput = error.code === 'bad-input' || error.code === 'not-found' || error.code === 'conflict' || error.code === 'trained-elsewhere';
     return { exitCode: isInput ? EXIT.badInput : EXIT.failed, line: error.message };
   }
   // Errors from the storage layer and Node carry a readable message and a code-like name; no stack.

@@ -16,6 +16,8 @@ interface Watched {
   run: RunSummary;
   bar: cliProgress.SingleBar | null;
   ended: boolean;
+  /** Another process deleted it while it trained (its training was ended). */
+  deleted: boolean;
 }
 
 export interface FollowOptions {
@@ -100,7 +102,13 @@ export async function createAndFollow(
         case 'status': {
           w.run = { ...w.run, status: event.status, reason: event.reason };
           w.bar?.update({ status: event.status });
-          if (ENDED.includes(event.status)) finish(w);
+          // Nothing pauses a run the CLI trains but a park (a full disk): it goes no further in this process.
+          if (ENDED.includes(event.status) || event.status === 'paused') finish(w);
+          break;
+        }
+        case 'deleted': {
+          w.deleted = true;
+          finish(w);
           break;
         }
         default:
@@ -110,7 +118,7 @@ export async function createAndFollow(
 
     for (const run of runs) {
       const bar = multibar?.create(Math.max(1, run.totalSteps), run.step, { name: run.name, loss: '—', status: run.status }) ?? null;
-      watched.set(run.id, { run, bar, ended: false });
+      watched.set(run.id, { run, bar, ended: false, deleted: false });
       if (options.json) {
         printJson({
           type: 'start', runId: run.id, name: run.name, corpusId: run.corpusId, corpus: run.corpusName,
@@ -134,7 +142,11 @@ export async function createAndFollow(
             w.run = { ...w.run, status: r.status, reason: r.reason };
             finish(w);
           }
-        }, () => {});
+        }, (error: { code?: string }) => {
+          if (error?.code !== 'not-found') return;
+          w.deleted = true;
+          finish(w);
+        });
       }
     }, POLL_MS);
 
@@ -143,6 +155,13 @@ export async function createAndFollow(
 
     const codes: ExitCode[] = [];
     for (const w of watched.values()) {
+      if (w.deleted) {
+        const reason = 'Another workbench process deleted it while it trained; its training was ended.';
+        if (options.json) printJson({ type: 'done', runId: w.run.id, status: 'deleted', reason, step: w.run.step });
+        else process.stdout.write(`Run ${w.run.id} "${w.run.name}": deleted at step ${w.run.step}/${w.run.totalSteps} — ${reason}\n`);
+        codes.push(EXIT.failed);
+        continue;
+      }
       const final = await api.getRun(w.run.id).catch(() => w.run);
       const status = ENDED.includes(final.status) ? final.status : w.run.status;
       const reason = final.reason ?? w.run.reason;

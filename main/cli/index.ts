@@ -7,8 +7,10 @@ import { registerCorpusCommands } from './commands/corpus.ts';
 import { registerTrainCommands } from './commands/train.ts';
 import { registerRunCommands } from './commands/runs.ts';
 import { registerPlaygroundCommands } from './commands/playground.ts';
+import { registerInspectCommands } from './commands/inspect.ts';
 import { registerTransferCommands } from './commands/transfer.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerTrashCommands } from './commands/trash.ts';
 import { outcome } from './context.ts';
 import { EXIT, describeFailure, type ExitCode } from './errors.ts';
 
@@ -23,8 +25,10 @@ export function buildProgram(): Command {
   registerTrainCommands(program);
   registerRunCommands(program);
   registerPlaygroundCommands(program);
+  registerInspectCommands(program);
   registerTransferCommands(program);
   registerServeCommand(program);
+  registerTrashCommands(program);
   // Subcommands inherit the exit override, so a usage error is ours to map to exit code 2.
   for (const command of allCommands(program)) command.exitOverride();
   return program;

@@ -1,10 +1,12 @@
 /**
  * The CLI's transport is the service itself, in process: the CLI process hosts the run manager for
- * the runs it starts. Every call still goes through the same argument check as IPC and WebSocket.
+ * the runs it starts. Every call still goes through the dispatcher, as over IPC and WebSocket: the same
+ * argument check, and the same errors (an ApiError with its code, which the CLI maps to an exit code).
  */
 import { API_METHODS, type WorkbenchApi } from '../api/contract.ts';
-import { validateCall } from '../api/schemas.ts';
-import { createWorkbenchService } from '../api/service.ts';
+import { callApi } from '../api/dispatch.ts';
+import { createWorkbenchService, type WorkbenchService } from '../api/service.ts';
+import { Storage } from '../storage/index.ts';
 
 export interface Workbench {
   api: WorkbenchApi;
@@ -13,25 +15,38 @@ export interface Workbench {
   close(): Promise<void>;
 }
 
-/**
- * `host`: a long-lived host (`serve`) takes over runs other hosts left queued; a one-shot command
- * only runs what it starts itself.
- */
-export function openWorkbench(dbPath: string, options: { host?: boolean } = {}): Workbench {
-  const service = createWorkbenchService({ dbPath, adoptQueued: options.host ?? false, pauseOnClose: true });
-  return { api: checked(service), dbPath, close: () => service.close() };
+export interface WorkbenchOptions {
+  /** A long-lived host (`serve`) takes over runs other hosts left queued; a one-shot command only runs what it starts itself. */
+  host?: boolean;
+  /** A command that only reads: the database must exist; nothing is created or upgraded (read-only folders work). */
+  readOnly?: boolean;
 }
 
-/** The API with every call's arguments checked first, as the other transports do. */
+/** Ends the refusals of a command that only reads, when there is no database yet or an older one. */
+const HOW_TO_WRITE = 'A command that writes creates or upgrades it: `rnnwb corpus add FILE`, `rnnwb train --corpus FILE` or `rnnwb serve`.';
+
+export function openWorkbench(dbPath: string, options: WorkbenchOptions = {}): Workbench {
+  const storage = Storage.open({ path: dbPath, access: options.readOnly ? 'read' : 'write', howToWrite: HOW_TO_WRITE });
+  let service: WorkbenchService;
+  try {
+    // A host (`serve`) answers many pages: inference and compare run in worker threads, off its event loop.
+    service = createWorkbenchService({ storage, adoptQueued: options.host ?? false, pauseOnClose: true, offload: options.host ?? false });
+  } catch (error) {
+    storage.close();
+    throw error;
+  }
+  const close = async () => {
+    // The service leaves a storage it was given open.
+    await service.close();
+    storage.close();
+  };
+  return { api: checked(service), dbPath, close };
+}
+
+/** The API with every call going through the dispatcher, as the other transports' calls do. */
 function checked(api: WorkbenchApi): WorkbenchApi {
   const wrapped = Object.fromEntries(
-    API_METHODS.map((method) => [
-      method,
-      (...args: unknown[]) => {
-        const valid = validateCall(method, args);
-        return (api[method] as (...a: unknown[]) => Promise<unknown>).apply(api, valid);
-      },
-    ]),
+    API_METHODS.map((method) => [method, (...args: unknown[]) => callApi(api, method, args)]),
   );
   return { ...wrapped, onRunEvent: (callback) => api.onRunEvent(callback) } as WorkbenchApi;
 }

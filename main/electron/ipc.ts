@@ -1,31 +1,24 @@
 /**
- * WorkbenchApi over Electron IPC, main side: one `ipcMain.handle('wb:<method>')` per API method.
- * Every call is checked twice before the service sees it: the sender must be the app's own page
- * (not an iframe or a page navigated elsewhere), and the arguments must match schemas.ts.
+ * The one IPC handler of main: a page's preload asks for its connection, and gets a MessagePort to the
+ * backend process — only if it is the app's own page (not an iframe, not a page navigated elsewhere).
+ * Every call on that port is then checked by the dispatcher in the backend (schemas.ts), as the browser
+ * host's calls are.
  */
-import { ipcMain, type IpcMainInvokeEvent } from 'electron';
-import { API_METHODS, ApiError, type WorkbenchApi } from '../api/contract.ts';
-import { validateCall } from '../api/schemas.ts';
-import { ipcChannel, type IpcResult } from './channels.ts';
+import { ipcMain, type IpcMainEvent } from 'electron';
+import type { Backend } from './backend-host.ts';
+import { CONNECT_CHANNEL, PORT_CHANNEL, REFUSED_SENDER } from './channels.ts';
 
-export function registerIpcHandlers(api: WorkbenchApi, isTrustedSender: (url: string | undefined) => boolean): () => void {
-  for (const method of API_METHODS) {
-    ipcMain.handle(ipcChannel(method), async (event: IpcMainInvokeEvent, ...args: unknown[]): Promise<IpcResult> => {
-      try {
-        if (!isTrustedSender(event.senderFrame?.url)) {
-          throw new ApiError('Refused: the call did not come from the workbench window.', 'bad-input');
-        }
-        const valid = validateCall(method, args);
-        const value = await (api[method] as (...a: unknown[]) => Promise<unknown>).apply(api, valid);
-        return { ok: true, value };
-      } catch (error) {
-        if (error instanceof ApiError) return { ok: false, message: error.message, code: error.code };
-        const message = error instanceof Error ? error.message : String(error);
-        return { ok: false, message: message || 'Something went wrong in the workbench.', code: 'internal' };
-      }
-    });
-  }
+export function registerPortBroker(backend: Pick<Backend, 'connect'>, isTrustedSender: (url: string | undefined) => boolean): () => void {
+  const listener = (event: IpcMainEvent) => {
+    const frame = event.senderFrame;
+    if (!frame || !isTrustedSender(frame.url)) {
+      (frame ?? event.sender).postMessage(PORT_CHANNEL, { refused: REFUSED_SENDER });
+      return;
+    }
+    backend.connect(frame);
+  };
+  ipcMain.on(CONNECT_CHANNEL, listener);
   return () => {
-    for (const method of API_METHODS) ipcMain.removeHandler(ipcChannel(method));
+    ipcMain.removeListener(CONNECT_CHANNEL, listener);
   };
 }

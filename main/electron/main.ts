@@ -1,22 +1,21 @@
 /**
- * The Electron main process: one instance per database (a lock file next to it), a sandboxed window showing the renderer from
- * our own app:// scheme, WorkbenchApi over IPC (ipc.ts), engines in utilityProcesses, and a quit that
- * pauses training runs (they resume later from their last checkpoint) instead of losing them.
+ * The Electron main process: the window, the menus and the dialogs — nothing else. The workbench
+ * service (SQLite, the run manager, inference) runs in the backend process (backend-host.ts), and each
+ * page talks to it over a MessagePort that main hands over (ipc.ts), so no call can freeze the window.
+ * One instance per database (a lock file next to it), a sandboxed window showing the renderer from our
+ * own app:// scheme, and a quit that pauses training runs (they resume later from their last
+ * checkpoint) instead of losing them.
  */
-import { app, BrowserWindow, dialog, protocol, session, utilityProcess } from 'electron';
-import { readFile } from 'node:fs/promises';
+import { app, BrowserWindow, dialog, protocol, session } from 'electron';
 import path from 'node:path';
-import type { WorkbenchApi } from '../api/contract.ts';
-import { PRODUCT_NAME } from '../cli/default-db.ts';
+import { PRODUCT_NAME } from '../app-identity.ts';
 import { resolveDatabasePath } from '../storage/paths.ts';
-import { electronEngineLauncher } from '../runs/electron-launcher.ts';
-import { RUN_EVENT_CHANNEL } from './channels.ts';
-import { registerIpcHandlers } from './ipc.ts';
+import { prepareDatabasePath } from '../storage/database.ts';
+import { startBackend, type Backend } from './backend-host.ts';
+import { registerPortBroker } from './ipc.ts';
 import { installMenu } from './menu.ts';
 import { createMainWindow } from './window.ts';
-import { APP_ENTRY_URL, APP_SCHEME, appContentSecurityPolicy, fileForAppRequest, isAppUrl } from './security.ts';
-import { contentTypeOf } from '../transport/page-policy.ts';
-import { openService, type Service } from './service-host.ts';
+import { answerAppRequest, APP_ENTRY_URL, APP_SCHEME, appContentSecurityPolicy, isAppUrl } from './security.ts';
 import { acquireDatabaseLock } from './database-lock.ts';
 
 // The app's name decides its userData folder, where its database lives (RW_DB points the CLI there too).
@@ -33,20 +32,18 @@ protocol.registerSchemesAsPrivileged([
 void start();
 
 async function start(): Promise<void> {
-  let service: Service | null = null;
+  let backend: Backend | null = null;
   let mainWindow: BrowserWindow | null = null;
 
   // Quitting while runs train: pause them (a checkpoint each), then really quit.
   let closing = false;
   app.on('before-quit', (event) => {
-    if (!service || closing) return;
+    if (!backend || closing) return;
     event.preventDefault();
     closing = true;
-    const current = service;
-    service = null;
-    void current.close()
-      .catch((error: unknown) => process.stderr.write(`Could not pause the runs cleanly: ${String(error)}\n`))
-      .finally(() => app.quit());
+    const current = backend;
+    backend = null;
+    void current.close().finally(() => app.quit());
   });
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
@@ -60,6 +57,14 @@ async function start(): Promise<void> {
   hardenSession();
 
   const dbPath = resolveDatabasePath({ electronUserData: app.getPath('userData') });
+  try {
+    // A wrong RW_DB (a folder, a path under a file, a read-only folder) gets its sentence before the lock file is made beside it.
+    prepareDatabasePath(dbPath);
+  } catch (error) {
+    dialog.showErrorBox(PRODUCT_NAME, `Cannot open the workbench database "${dbPath}": ${error instanceof Error ? error.message : String(error)}`);
+    app.exit(1);
+    return;
+  }
   // One app per database (not per userData folder, Electron's own lock): two would both run its queue.
   const lock = acquireDatabaseLock(dbPath);
   if (!lock.held) {
@@ -70,23 +75,22 @@ async function start(): Promise<void> {
   }
   app.on('quit', () => lock.release());
   try {
-    service = openService({
+    backend = await startBackend({
+      entry: path.join(appRoot, 'dist', 'backend', 'entry.js'),
       dbPath,
-      engineLauncher: electronEngineLauncher(utilityProcess, path.join(appRoot, 'dist', 'engine', 'worker.js')),
+      engineWorker: path.join(appRoot, 'dist', 'engine', 'worker.js'),
     });
   } catch (error) {
-    dialog.showErrorBox(PRODUCT_NAME, `Cannot open the workbench database "${dbPath}": ${error instanceof Error ? error.message : String(error)}`);
+    dialog.showErrorBox(PRODUCT_NAME, error instanceof Error ? error.message : String(error));
     app.exit(1);
     return;
   }
-
-  const api: WorkbenchApi = service;
-  registerIpcHandlers(api, (url) => isAppUrl(url, devUrl));
-  api.onRunEvent((event) => {
-    for (const window of BrowserWindow.getAllWindows()) {
-      if (!window.isDestroyed()) window.webContents.send(RUN_EVENT_CHANNEL, event);
-    }
+  backend.onUnexpectedExit((code) => {
+    dialog.showErrorBox(PRODUCT_NAME, `The workbench backend stopped (exit code ${code}). Runs that were training resume from their last checkpoint when the app starts again.`);
+    app.exit(1);
   });
+
+  registerPortBroker(backend, (url) => isAppUrl(url, devUrl));
 
   installMenu({ devTools: !app.isPackaged });
   const openWindow = () => {
@@ -110,24 +114,8 @@ function createWindow(appRoot: string): BrowserWindow {
 /** app://workbench/… → files of the built renderer, with the CSP as a real header. */
 function serveAppScheme(rendererDir: string): void {
   protocol.handle(APP_SCHEME, async (request) => {
-    const file = fileForAppRequest(request.url, rendererDir);
-    if (!file) return new Response('Not found.', { status: 404 });
-    try {
-      const body = await readFile(file);
-      return new Response(body, {
-        headers: {
-          'Content-Type': contentTypeOf(file),
-          'Content-Security-Policy': csp,
-          'X-Content-Type-Options': 'nosniff',
-        },
-      });
-    } catch {
-      const missingBuild = file.endsWith(`${path.sep}index.html`);
-      return new Response(
-        missingBuild ? 'The user interface has not been built yet: run `npm run build`.' : 'Not found.',
-        { status: 404, headers: { 'Content-Type': 'text/plain; charset=utf-8' } },
-      );
-    }
+    const answer = await answerAppRequest(request.url, rendererDir, csp);
+    return new Response(answer.body, { status: answer.status, headers: answer.headers });
   });
 }
 

@@ -1,20 +1,26 @@
 /**
  * The preload: exposes exactly WorkbenchApi to the page as `window.workbench`, one narrow function per
- * method (never ipcRenderer itself). Runs sandboxed, so it is bundled to one CommonJS file.
+ * method (never ipcRenderer, never the port itself). It asks main for a MessagePort to the backend
+ * process and carries every call and run event over it (page-connection.ts). Runs sandboxed, so it is
+ * bundled to one CommonJS file.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import type { ApiMethod, RunEvent, WorkbenchApi } from '../api/contract.ts';
-import { ipcChannel, RUN_EVENT_CHANNEL, type IpcResult } from './channels.ts';
+import type { ApiMethod, WorkbenchApi } from '../api/contract.ts';
+import { CONNECT_CHANNEL, PORT_CHANNEL, type PortAnswer } from './channels.ts';
+import { createPageConnection, type PagePort } from './page-connection.ts';
 
 type Method<M extends ApiMethod> = WorkbenchApi[M];
 
-async function invoke<M extends ApiMethod>(method: M, ...args: Parameters<Method<M>>): Promise<Awaited<ReturnType<Method<M>>>> {
-  const result = (await ipcRenderer.invoke(ipcChannel(method), ...args)) as IpcResult;
-  if (result.ok) return result.value as Awaited<ReturnType<Method<M>>>;
-  // Errors cross the context bridge as plain Errors: the message is what a person reads.
-  const error = new Error(result.message);
-  error.name = result.code === 'bad-input' ? 'ApiError' : `ApiError(${result.code})`;
-  throw error;
+const connection = createPageConnection();
+ipcRenderer.once(PORT_CHANNEL, (event: IpcRendererEvent, answer: PortAnswer | null) => {
+  const port = event.ports?.[0] as PagePort | undefined;
+  if (port) connection.attach(port);
+  else connection.refuse(answer?.refused ?? 'The workbench backend did not answer.');
+});
+ipcRenderer.send(CONNECT_CHANNEL);
+
+function invoke<M extends ApiMethod>(method: M, ...args: Parameters<Method<M>>): Promise<Awaited<ReturnType<Method<M>>>> {
+  return connection.call(method, args) as Promise<Awaited<ReturnType<Method<M>>>>;
 }
 
 const workbench = {
@@ -40,7 +46,7 @@ const workbench = {
   continueRun: (input) => invoke('continueRun', input),
   renameRun: (id, name) => invoke('renameRun', id, name),
   runDeleteImpact: (id) => invoke('runDeleteImpact', id),
-  deleteRun: (id) => invoke('deleteRun', id),
+  deleteRun: (id, options) => invoke('deleteRun', id, options),
   runMetrics: (id, options) => invoke('runMetrics', id, options),
   listCheckpoints: (runId) => invoke('listCheckpoints', runId),
   deleteCheckpoint: (id) => invoke('deleteCheckpoint', id),
@@ -61,14 +67,31 @@ const workbench = {
 
   storageInfo: () => invoke('storageInfo'),
   vacuum: () => invoke('vacuum'),
+  listTrash: () => invoke('listTrash'),
+  restoreTrash: (id) => invoke('restoreTrash', id),
+  emptyTrash: () => invoke('emptyTrash'),
+  listSampleCorpora: () => invoke('listSampleCorpora'),
+  addSampleCorpus: (sampleId) => invoke('addSampleCorpus', sampleId),
 
-  onRunEvent: (callback) => {
-    const listener = (_event: IpcRendererEvent, runEvent: RunEvent) => callback(runEvent);
-    ipcRenderer.on(RUN_EVENT_CHANNEL, listener);
-    return () => {
-      ipcRenderer.removeListener(RUN_EVENT_CHANNEL, listener);
-    };
-  },
+  estimateInspect: (input) => invoke('estimateInspect', input),
+  startInspect: (input) => invoke('startInspect', input),
+  startNgram: (input) => invoke('startNgram', input),
+  inspectStatus: (jobId) => invoke('inspectStatus', jobId),
+  cancelInspect: (jobId) => invoke('cancelInspect', jobId),
+  inspectSummary: (traceId) => invoke('inspectSummary', traceId),
+  inspectUnit: (input) => invoke('inspectUnit', input),
+  inspectPosition: (input) => invoke('inspectPosition', input),
+  inspectLoss: (input) => invoke('inspectLoss', input),
+  inspectClasses: (traceId) => invoke('inspectClasses', traceId),
+  inspectCompareLoss: (input) => invoke('inspectCompareLoss', input),
+  inspectFindUnits: (input) => invoke('inspectFindUnits', input),
+  inspectSelection: (input) => invoke('inspectSelection', input),
+  inspectSaturation: (traceId) => invoke('inspectSaturation', traceId),
+  inspectNgram: (ngramId) => invoke('inspectNgram', ngramId),
+  inspectNgramLoss: (input) => invoke('inspectNgramLoss', input),
+  inspectCsv: (input) => invoke('inspectCsv', input),
+
+  onRunEvent: (callback) => connection.onEvent(callback),
 } satisfies WorkbenchApi;
 
 contextBridge.exposeInMainWorld('workbench', workbench);

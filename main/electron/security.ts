@@ -4,7 +4,7 @@
  * its origin is unique and the CSP arrives as a real response header; a dev server URL may stand in
  * while developing (RNNWB_DEV_URL).
  */
-import path from 'node:path';
+import { answerUiRequest, type UiAnswer } from '../transport/built-ui.ts';
 import { rendererContentSecurityPolicy } from '../transport/page-policy.ts';
 
 export const APP_SCHEME = 'app';
@@ -33,23 +33,18 @@ export function isAppUrl(url: string | undefined | null, devUrl?: string): boole
   return false;
 }
 
-/** The file under `rootDir` an app:// request maps to, or null when the path escapes it. */
-export function fileForAppRequest(requestUrl: string, rootDir: string): string | null {
+/** The path of an app:// request for the app's own host (still URL-encoded), or null for any other URL. */
+export function appRequestPath(requestUrl: string): string | null {
   let url: URL;
   try {
     url = new URL(requestUrl);
   } catch {
     return null;
   }
-  if (url.protocol !== `${APP_SCHEME}:` || url.host !== APP_HOST) return null;
-  let pathname: string;
-  try {
-    pathname = decodeURIComponent(url.pathname);
-  } catch {
-    return null;
-  }
-  const relative = pathname === '/' || pathname === '' ? 'index.html' : pathname.replace(/^\/+/, '');
-  const root = path.resolve(rootDir);
-  const file = path.resolve(root, relative);
-  return file.startsWith(root + path.sep) ? file : null;
+  return url.protocol === `${APP_SCHEME}:` && url.host === APP_HOST ? url.pathname : null;
+}
+
+/** The answer to an app:// request: the built UI's file (the browser host's resolver), for the app's own host only. */
+export function answerAppRequest(requestUrl: string, rendererDir: string, csp: string): Promise<UiAnswer> {
+  return answerUiRequest(rendererDir, appRequestPath(requestUrl), csp);
 }

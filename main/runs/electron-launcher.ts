@@ -4,7 +4,7 @@
  * and it passes Electron's `utilityProcess` in, so nothing here loads 'electron' and plain Node
  * (tests, `serve`, the CLI) never needs it.
  */
-import type { EngineMessage } from '../../engine/protocol.ts';
+import type { EngineMessage, HostMessage } from '../../engine/protocol.ts';
 import { ExitNotice, tailStderr, type EngineChannel, type EngineLauncher } from './launcher.ts';
 
 /** The part of Electron's UtilityProcess we use (structural, so no import of 'electron' is needed). */
@@ -31,10 +31,10 @@ export function electronEngineLauncher(utilityProcess: UtilityProcessModuleLike,
     let alive = true;
     // Messages posted before the process has spawned wait here (the start message is posted at once).
     let spawned = false;
-    const pending: unknown[] = [];
+    const pending: HostMessage[] = [];
     child.on('spawn', () => {
       spawned = true;
-      for (const message of pending.splice(0)) child.postMessage(message);
+      for (const message of pending.splice(0)) child.postMessage(ownBuffer(message));
     });
     let failure: string | undefined;
     const exit = new ExitNotice();
@@ -51,7 +51,7 @@ export function electronEngineLauncher(utilityProcess: UtilityProcessModuleLike,
       },
       post(message) {
         if (!alive) return false;
-        if (spawned) child.postMessage(message);
+        if (spawned) child.postMessage(ownBuffer(message));
         else pending.push(message);
         return true;
       },
@@ -66,4 +66,13 @@ export function electronEngineLauncher(utilityProcess: UtilityProcessModuleLike,
       },
     };
   };
+}
+
+/**
+ * A corpus chunk whose bytes are a view into a bigger buffer, given its own buffer: a structured clone
+ * sends a view's whole underlying buffer, which for the chunks of a 200 MB corpus would be 200 MB each.
+ */
+function ownBuffer(message: HostMessage): HostMessage {
+  if (message.type !== 'corpus-chunk' || message.bytes.byteLength === message.bytes.buffer.byteLength) return message;
+  return { ...message, bytes: message.bytes.slice() };
 }

@@ -5,6 +5,7 @@
  * (Node child or Electron utilityProcess) is the launcher's business, see launcher.ts.
  */
 import type { EngineMessage, HostMessage, StartMessage } from '../../engine/protocol.ts';
+import { startMessages } from '../../engine/data/corpus-chunks.ts';
 import { Emitter } from './emitter.ts';
 import { nodeEngineLauncher, type ChannelExit, type EngineChannel, type EngineLauncher } from './launcher.ts';
 
@@ -34,7 +35,14 @@ export interface EngineExit {
   step: number | null;
   /** A sentence for a person: what happened. */
   message: string;
+  /**
+   * For a `done` exit, what ended the training, taken from the done message's status (never from the
+   * sentence): it ran all its steps, or early stopping ended it. Null for every other exit.
+   */
+  endedBy: EndedBy | null;
 }
+
+export type EndedBy = 'steps' | 'early-stop';
 
 /** After its final word, a worker gets this long to exit by itself before it is killed. */
 const LINGER_MS = 5000;
@@ -70,14 +78,15 @@ export class EngineProcess {
 
   constructor(private readonly launcher: EngineLauncher = nodeEngineLauncher()) {}
 
-  /** Launches the process and hands it the job. */
+  /** Launches the process and hands it the job (a big corpus in chunks ahead of it, see corpus-chunks.ts). */
   start(job: StartMessage): void {
     if (this.channel) throw new Error('This engine process has already been started.');
     const channel = this.launcher();
     this.channel = channel;
     channel.onMessage((message) => this.handle(message));
     channel.onExit((exit) => this.handleExit(exit));
-    channel.post(job);
+    // Not stopping at a false `post`: a Node channel says false also when it merely has a backlog.
+    for (const message of startMessages(job)) channel.post(message);
   }
 
   get pid(): number | undefined {
@@ -181,11 +190,12 @@ export class EngineProcess {
 }
 
 function describeExit(exit: ChannelExit, final: DoneMessage | ErrorMessage | null, killedByHost: boolean, step: number | null): EngineExit {
-  const base = { code: exit.code, signal: exit.signal, step };
+  const base = { code: exit.code, signal: exit.signal, step, endedBy: null };
   if (final?.type === 'done') {
     if (final.status === 'stopped') return { ...base, reason: 'stopped', step: final.step, message: `Stopped at step ${final.step}.` };
-    const early = final.status === 'early-stopped' ? ' (early stop: the validation loss stopped improving)' : '';
-    return { ...base, reason: 'done', step: final.step, message: `Finished at step ${final.step}${early}.` };
+    const endedBy: EndedBy = final.status === 'early-stopped' ? 'early-stop' : 'steps';
+    const early = endedBy === 'early-stop' ? ' (early stop: the validation loss stopped improving)' : '';
+    return { ...base, reason: 'done', step: final.step, endedBy, message: `Finished at step ${final.step}${early}.` };
   }
   if (final?.type === 'error') return { ...base, reason: 'error', step: final.step ?? step, message: final.message };
   const at = step === null ? '' : ` at step ${step}`;

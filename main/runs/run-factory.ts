@@ -7,7 +7,9 @@ import type { Hyperparameters, PresetName } from '../../engine/config.ts';
 import { decodeCheckpoint } from '../../engine/format/checkpoint.ts';
 import { ApiError, type ContinueRunInput, type CreateRunInput, type Id, type SweepInput } from '../api/contract.ts';
 import type { RunRecord, Storage } from '../storage/index.ts';
-import { expandGrid, planTraining, reproductionOf, requireTrainable, resolveHyperparameters, sampleSettings } from './plan.ts';
+import { leadingChars } from '../../engine/text/utf8.ts';
+import { Vocabulary } from '../../engine/text/vocab.ts';
+import { DEFAULT_SAMPLE, expandGrid, planTraining, reproductionOf, requireTrainable, resolveHyperparameters, sampleSettings } from './plan.ts';
 
 interface RunSpec {
   corpusId: Id;
@@ -32,13 +34,15 @@ interface CheckedRun {
 function checkRun(storage: Storage, spec: RunSpec): CheckedRun {
   const corpus = storage.corpora.get(spec.corpusId);
   if (!corpus) throw new ApiError(`No corpus with id ${spec.corpusId}.`, 'not-found');
-  const text = storage.corpora.text(corpus.id)!;
   const hyper = resolveHyperparameters(spec.preset, spec.hyper);
-  const plan = planTraining(hyper, text);
+  const plan = planTraining(hyper, corpus);
   requireTrainable(plan, corpus.name);
-  const sample = sampleSettings(text, spec.sample);
-  const vocabChars = [...new Set(Array.from(text))].sort((a, b) => a.codePointAt(0)! - b.codePointAt(0)!);
-  const defaultName = `${safeName(corpus.name)}-${hyper.cell}${hyper.hidden}`;
+  // The bytes, not the text: a big corpus is read where it is, never decoded whole.
+  const bytes = storage.corpora.bytes(corpus.id)!;
+  const vocabChars = Vocabulary.fromUtf8(bytes).chars;
+  const sample = sampleSettings({ start: leadingChars(bytes, DEFAULT_SAMPLE.promptChars), vocab: vocabChars }, spec.sample);
+  // "notes.txt" names runs "notes-lstm128": the file extension says nothing about the run.
+  const defaultName = `${safeName(corpus.name.replace(/\.txt$/i, ''))}-${hyper.cell}${hyper.hidden}`;
   return { name: spec.name, defaultName, corpusId: corpus.id, corpusSha256: corpus.sha256, vocabChars, hyper, totalSteps: plan.totalSteps, sample };
 }
 

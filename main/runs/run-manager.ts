@@ -1,28 +1,39 @@
 /**
  * RunManager — trains the runs of one host process (the Electron app, `serve`, the CLI) on top of the
  * database. A run is stored first (status 'queued'); the manager claims it, starts one engine process
- * per run up to a concurrency limit, and turns what the engine says into rows and events:
- * progress goes to subscribers at once and to the metrics table in batches; checkpoints (safetensors
- * bytes) are stored with their sample and pruned to the last K + best + final; the way the process
- * ended becomes the run's status and reason.
- *
- * Several hosts may share one database, so nothing is swept blindly: a run belongs to the host that
- * claimed it (pid + hostname), each host stamps a heartbeat on its runs, and a run is only marked
- * 'interrupted' when its owner is provably gone: on this machine its pid is dead (or reused) — a live
- * but silent host keeps its runs; on another machine its heartbeat is older than 10 s.
+ * per run up to a concurrency limit, and ends it as its engine ended. It holds the parts together:
+ * - the queue (run-queue.ts) and the concurrency limit (here);
+ * - each run's state, one value with its transitions and exit outcomes in run-state.ts;
+ * - what the engine says, written as rows and told as events by run-recorder.ts;
+ * - outcomes the disk had no room for, kept and retried by run-outcomes.ts;
+ * - owner liveness, decided in storage (owner-liveness.ts): several hosts may share one database, so a
+ *   run is only marked 'interrupted' when its owner is provably gone;
+ * - deletions of runs another process trains (run-deletion.ts).
  *
  * A run that has checkpoints always starts from its latest one (exact resume): that is how a paused
  * run resumes after the app restarted, and how a continued run (which starts with a copy of the
  * checkpoint it continues from) keeps its parent's step numbering.
+ *
+ * A refused write stops its run at once (engine ended, status 'failed' with a sentence); a full disk
+ * also parks the host's other runs (see write-failures.ts). Another process may ask for a run to stop
+ * (to delete it): the owner reads the request on its heartbeat tick; a run deleted under it ends its
+ * engine quietly.
  */
 import { availableParallelism, hostname } from 'node:os';
-import type { Statement } from 'better-sqlite3';
 import type { StartMessage } from '../../engine/protocol.ts';
 import { ApiError, type Id, type RunEvent, type RunStatus } from '../api/contract.ts';
-import { whyOwnerIsGone, type NewMetric, type RunOwner, type RunRecord, type Storage } from '../storage/index.ts';
+import { FINAL_STATUSES, type RunOwner, type RunRecord, type Storage } from '../storage/index.ts';
 import { Emitter } from './emitter.ts';
 import { EngineProcess, type EngineExit } from './engine-process.ts';
 import { nodeEngineLauncher, type EngineLauncher } from './launcher.ts';
+import { settleForDeletion, type DeletionOptions } from './run-deletion.ts';
+import { RunOutcomes } from './run-outcomes.ts';
+import { RunQueue } from './run-queue.ts';
+import { RunRecorder } from './run-recorder.ts';
+import { exitOutcome, holdsSlot, isEnding, nextState, type RunInput, type RunState } from './run-state.ts';
+import { diskFullFailure, diskFullPause, isDiskFull, oneLine, writeFailure } from './write-failures.ts';
+
+export type { DeletionOptions } from './run-deletion.ts';
 
 export interface RunManagerOptions {
   storage: Storage;
@@ -52,17 +63,12 @@ export interface ShutdownOptions {
 interface ActiveRun {
   runId: Id;
   engine: EngineProcess;
-  metrics: NewMetric[];
-  flushTimer: NodeJS.Timeout | null;
-  /** Set when the engine was stopped to park the run as paused (app quit). */
-  parkOnExit: boolean;
-  paused: boolean;
-  /** A resume was sent and the engine has not said 'resumed' yet: it holds a slot already. */
-  resuming: boolean;
-  stopRequested: boolean;
+  recorder: RunRecorder;
+  /** Changed only through `move`. */
+  state: RunState;
 }
 
-const PARKED_REASON = 'Paused when the workbench closed; resume it to go on from its last checkpoint.';
+const STOPPED_ON_REQUEST = 'Stopped at the request of another workbench process.';
 const waitingReason = (limit: number) =>
   `Waiting to resume: ${limit === 1 ? 'another run is' : `${limit} runs are`} training (the concurrency limit); it goes on when one ends or pauses.`;
 
@@ -73,16 +79,18 @@ export class RunManager {
   private readonly cores: number;
   private readonly options: Required<Pick<RunManagerOptions, 'heartbeatMs' | 'staleMs' | 'flushMs' | 'flushRows'>>;
   private readonly events = new Emitter<RunEvent>();
-  private readonly queue: Id[] = [];
+  private readonly queue = new RunQueue();
   private readonly active = new Map<Id, ActiveRun>();
+  private readonly outcomes: RunOutcomes;
   private readonly settledWaiters = new Map<Id, ((run: RunRecord) => void)[]>();
   private limit: number;
   private timer: NodeJS.Timeout | null = null;
   private closed = false;
   private started = false;
-  private readonly interruptIfUnchanged: Statement;
   private readonly adoptQueued: boolean;
   private scheduled = false;
+  /** The heartbeat found the disk full; said once until it works again. */
+  private heartbeatFailing = false;
   /** The managers of this process that have started and not shut down. */
   private static readonly live = new Set<RunManager>();
 
@@ -100,10 +108,7 @@ export class RunManager {
       flushMs: options.flushMs ?? 250,
       flushRows: options.flushRows ?? 200,
     };
-    // Conditional on the row being exactly as we read it, so a host that beats in between keeps its run.
-    this.interruptIfUnchanged = this.storage.db.prepare(`UPDATE runs SET status = 'interrupted', reason = @reason,
-        ended_at = @now, owner_pid = NULL, owner_host_id = NULL, heartbeat_at = NULL
-      WHERE id = @id AND status = @status AND owner_pid IS @pid AND heartbeat_at IS @heartbeatAt`);
+    this.outcomes = new RunOutcomes(this.storage);
     this.adoptQueued = options.adoptQueued ?? false;
   }
 
@@ -112,7 +117,8 @@ export class RunManager {
     if (this.started) return;
     this.started = true;
     RunManager.live.add(this);
-    this.markInterrupted();
+    // A host must open even when the disk is too full to mark anything: the next tick tries again.
+    this.tryOrLog('Marking the runs of ended processes interrupted', () => this.markInterrupted());
     if (this.adoptQueued) {
       for (const run of this.storage.runs.list({ statuses: ['queued'] }).reverse()) this.enqueue(run.id);
     }
@@ -138,23 +144,12 @@ export class RunManager {
   /** Queues a stored 'queued' run; it starts when a slot is free. */
   enqueue(runId: Id): void {
     if (this.closed) throw new ApiError('The workbench is shutting down; no new runs start.', 'conflict');
-    if (this.queue.includes(runId) || this.active.has(runId)) return;
-    this.queue.push(runId);
+    if (this.active.has(runId) || !this.queue.add(runId)) return;
     this.scheduleSoon();
   }
 
-  /** Runs queued in one go (a sweep, a loop of enqueues) are counted together when threads are shared out. */
-  private scheduleSoon(): void {
-    if (this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.schedule();
-    });
-  }
-
   isQueuedHere(runId: Id): boolean {
-    return this.queue.includes(runId);
+    return this.queue.has(runId);
   }
 
   isActive(runId: Id): boolean {
@@ -171,10 +166,16 @@ export class RunManager {
     return [...this.active.keys()];
   }
 
+  /** A stored run as this host knows it: with the outcome it told but could not write yet (a full disk). */
+  asKnownHere(run: RunRecord): RunRecord {
+    return this.outcomes.overlay(run);
+  }
+
   /** Resolves once the run has reached done, stopped, failed or interrupted (or a parked pause). */
   whenSettled(runId: Id): Promise<RunRecord> {
-    const run = this.storage.runs.get(runId);
-    if (run && this.isSettled(run)) return Promise.resolve(run);
+    const stored = this.storage.runs.get(runId);
+    const run = stored && this.asKnownHere(stored);
+    if (run && isSettled(run)) return Promise.resolve(run);
     return new Promise((resolve) => {
       const list = this.settledWaiters.get(runId) ?? [];
       list.push(resolve);
@@ -186,12 +187,18 @@ export class RunManager {
     const run = this.storage.runs.require(runId);
     const active = this.active.get(runId);
     if (!active) throw new ApiError(`Run "${run.name}" is ${run.status}; only a running run can pause.`, 'conflict');
-    if (active.paused && !active.resuming) {
-      // Pausing a run that waits to resume takes it out of the queue: it stays paused.
-      if (this.dequeue(runId)) this.emitStatus(this.storage.runs.update(runId, { reason: null }));
-      return;
+    switch (active.state.kind) {
+      case 'waiting-to-resume':
+        // Pausing a run that waits to resume takes it out of the queue: it stays paused.
+        this.move(active, { type: 'pause' });
+        this.queue.remove(runId);
+        this.emitStatus(this.storage.runs.update(runId, { reason: null }));
+        return;
+      case 'running':
+      case 'resuming':
+        active.engine.pause();
+        return;
     }
-    active.engine.pause();
   }
 
   /**
@@ -205,11 +212,13 @@ export class RunManager {
     const run = this.storage.runs.require(runId);
     const active = this.active.get(runId);
     if (active) {
-      if (!active.paused) active.engine.resume(); // running, or a pause on its way (which this cancels)
-      else if (active.resuming || this.queue.includes(runId)) return;
-      else if (this.runningCount() < this.limit) this.resumeEngine(active);
-      else {
-        this.queue.unshift(runId);
+      if (active.state.kind === 'running') active.engine.resume(); // a pause on its way: this cancels it
+      if (active.state.kind !== 'paused') return;
+      const next = this.move(active, { type: 'resume', slotFree: this.runningCount() < this.limit });
+      if (next.kind === 'resuming') {
+        active.engine.resume();
+      } else {
+        this.queue.addFirst(runId);
         this.emitStatus(this.storage.runs.update(runId, { reason: waitingReason(this.limit) }));
       }
       return;
@@ -227,13 +236,11 @@ export class RunManager {
   stop(runId: Id): void {
     const run = this.storage.runs.require(runId);
     const active = this.active.get(runId);
+    this.queue.remove(runId); // it may be waiting to start or to resume
     if (active) {
-      this.dequeue(runId); // it may be waiting to resume
-      active.stopRequested = true;
-      active.engine.stop();
+      this.requestStop(active, null);
       return;
     }
-    this.dequeue(runId);
     if (run.status === 'queued' || (run.status === 'paused' && run.ownerPid === null)) {
       this.settle(this.storage.runs.setStatus(runId, 'stopped', run.status === 'queued' ? 'Stopped before it started.' : null));
       return;
@@ -246,12 +253,17 @@ export class RunManager {
 
   /** Forgets a run that is about to be deleted: out of the queue, its engine (if any) killed. */
   async forget(runId: Id): Promise<void> {
-    this.dequeue(runId);
+    this.queue.remove(runId);
     const active = this.active.get(runId);
     if (active) {
-      active.stopRequested = true;
+      this.move(active, { type: 'stop', reason: null });
       await active.engine.waitForExit(0);
     }
+  }
+
+  /** Before runs are deleted: see run-deletion.ts. Runs this host trains are left to `forget`. */
+  settleForDeletion(runIds: readonly Id[], options: DeletionOptions = {}): Promise<void> {
+    return settleForDeletion(this.storage, { owner: this.owner, staleMs: this.options.staleMs }, runIds, options);
   }
 
   /**
@@ -264,111 +276,148 @@ export class RunManager {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     RunManager.live.delete(this);
-    this.queue.length = 0;
+    this.queue.drain();
     const graceMs = options.graceMs ?? 15_000;
     await Promise.all([...this.active.values()].map(async (active) => {
-      active.parkOnExit = options.pauseRunning === true;
-      active.stopRequested = true;
       // A paused engine wakes for 'stop' too.
-      active.engine.stop();
+      if (this.move(active, { type: 'shutdown', park: options.pauseRunning === true }).kind === 'stopping') active.engine.stop();
       await active.engine.waitForExit(graceMs);
     }));
-  }
-
-  // ------------------------------------------------------------------ internals
-
-  private tick(): void {
-    if (this.closed || !this.storage.isOpen) return;
-    try {
-      this.storage.runs.heartbeatOwned(this.owner);
-      this.markInterrupted();
-    } catch (error) {
-      console.error('The run heartbeat failed:', error);
-    }
+    // A last try for outcomes the disk had no room for; left unwritten, the next host finds this process gone.
+    if (this.storage.isOpen) this.outcomes.retry();
   }
 
   /**
-   * Marks 'interrupted' the live runs whose owner is gone: a dead (or reused) pid on this machine, a
-   * heartbeat older than `staleMs` on another, or this very process without an engine for it (a
-   * previous process with our pid). A paused run without an owner was parked on purpose and is left alone.
+   * Marks 'interrupted' the live runs whose owner is gone (storage decides, see owner-liveness.ts),
+   * counting as gone this very process when none of its managers trains the run or holds an unwritten
+   * outcome for it (a previous process with our pid, or a manager that has shut down).
    */
   markInterrupted(now: number = Date.now()): RunRecord[] {
-    const marked: RunRecord[] = [];
-    for (const run of this.storage.runs.list({ statuses: ['running', 'paused'] })) {
-      const reason = this.whyRunIsOrphaned(run, now);
-      if (reason === null) continue;
-      const info = this.interruptIfUnchanged.run({
-        id: run.id, status: run.status, reason, now: new Date(now).toISOString(), pid: run.ownerPid, heartbeatAt: run.heartbeatAt,
-      });
-      if (info.changes > 0) {
-        const updated = this.storage.runs.require(run.id);
-        marked.push(updated);
-        this.emitStatus(updated);
-        this.settle(updated);
-      }
+    const marked = this.storage.runs.markInterruptedIfOwnerDead({
+      hostId: this.owner.hostId, now, staleMs: this.options.staleMs,
+      self: { pid: this.owner.pid, holds: (runId) => [...RunManager.live].some((m) => m.active.has(runId) || m.outcomes.has(runId)) },
+    });
+    for (const run of marked) {
+      this.emitStatus(run);
+      this.settle(run);
     }
     return marked;
   }
 
-  private whyRunIsOrphaned(run: RunRecord, now: number): string | null {
-    if (run.ownerPid === null) {
-      return run.status === 'paused' ? null : 'No process owns it (its host closed without finishing it).';
+  // ------------------------------------------------------------------ internals
+
+  /**
+   * The one way a run's state changes. Entering an ending state (failing, parking, deleted) ends its
+   * engine at once and drops what it had not written: nothing more is stored for it.
+   */
+  private move(active: ActiveRun, input: RunInput): RunState {
+    const before = active.state;
+    active.state = nextState(before, input);
+    if (isEnding(active.state) && !isEnding(before)) {
+      active.recorder.close();
+      this.queue.remove(active.runId);
+      active.engine.kill();
     }
-    if (run.ownerHostId === this.owner.hostId && run.ownerPid === this.owner.pid) {
-      // Ours (this process may hold several managers, e.g. in tests): gone only if none trains it.
-      for (const manager of RunManager.live) if (manager.active.has(run.id)) return null;
-      return 'The process that trained it ended without finishing it.';
+    return active.state;
+  }
+
+  private requestStop(active: ActiveRun, reason: string | null): void {
+    if (this.move(active, { type: 'stop', reason }).kind === 'stopping') active.engine.stop();
+  }
+
+  /** Each step on its own: a heartbeat the full disk refuses must not keep stop requests from being read. */
+  private tick(): void {
+    if (this.closed || !this.storage.isOpen) return;
+    this.beat();
+    this.tryOrLog('Writing a run outcome kept in memory', () => this.outcomes.retry());
+    this.tryOrLog('Looking for stop requests and deleted runs', () => this.followOtherProcesses());
+    this.tryOrLog('Marking the runs of ended processes interrupted', () => this.markInterrupted());
+  }
+
+  private beat(): void {
+    try {
+      this.storage.runs.heartbeatOwned(this.owner);
+      this.heartbeatFailing = false;
+    } catch (error) {
+      if (this.heartbeatFailing) return;
+      this.heartbeatFailing = true;
+      console.error(`The run heartbeat could not be written: ${oneLine(error)}`);
     }
-    return whyOwnerIsGone(run, { hostId: this.owner.hostId, now, staleMs: this.options.staleMs });
+  }
+
+  private tryOrLog(what: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      console.error(`${what} failed: ${oneLine(error)}`);
+    }
+  }
+
+  /** What other processes did to the runs trained here: asked to stop one, or deleted one. */
+  private followOtherProcesses(): void {
+    for (const id of this.storage.runs.stopsRequested(this.owner)) {
+      const active = this.active.get(id);
+      if (!active || active.state.kind === 'stopping' || isEnding(active.state)) continue;
+      this.queue.remove(id);
+      this.requestStop(active, STOPPED_ON_REQUEST);
+    }
+    for (const active of [...this.active.values()]) {
+      if (!this.storage.runs.exists(active.runId)) this.abandon(active);
+    }
+  }
+
+  /** A run whose row is gone (deleted by another process): its engine is ended, nothing more is written. */
+  private abandon(active: ActiveRun): void {
+    if (active.state.kind === 'deleted') return;
+    this.move(active, { type: 'deleted' });
+    this.events.fire({ type: 'deleted', runId: active.runId });
   }
 
   /** Engines training or about to (a paused one counts again from the moment its resume is sent). */
   private runningCount(): number {
     let n = 0;
-    for (const active of this.active.values()) if (!active.paused || active.resuming) n++;
+    for (const active of this.active.values()) if (holdsSlot(active.state)) n++;
     return n;
   }
 
-  /** Takes a run out of the queue; true when it was there. */
-  private dequeue(runId: Id): boolean {
-    const index = this.queue.indexOf(runId);
-    if (index < 0) return false;
-    this.queue.splice(index, 1);
-    return true;
-  }
-
-  private resumeEngine(active: ActiveRun): void {
-    active.resuming = true;
-    active.engine.resume();
+  /** Runs queued in one go (a sweep, a loop of enqueues) are counted together when threads are shared out. */
+  private scheduleSoon(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.schedule();
+    });
   }
 
   private schedule(): void {
     if (!this.started || this.closed) return;
-    while (this.queue.length > 0 && this.runningCount() < this.limit) {
-      const runId = this.queue.shift()!;
+    while (this.queue.size > 0 && this.runningCount() < this.limit) {
+      const runId = this.queue.next()!;
       const waiting = this.active.get(runId);
       if (waiting) {
         // A paused engine whose resume waited for this slot.
-        this.resumeEngine(waiting);
+        if (this.move(waiting, { type: 'slot-free' }).kind === 'resuming') waiting.engine.resume();
         continue;
       }
       try {
         this.launch(runId);
       } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
         const run = this.storage.runs.get(runId);
-        if (run && !this.isSettled(run)) this.finish(runId, 'failed', `Could not start: ${message}`);
+        if (!run || isSettled(run)) continue;
+        if (isDiskFull(error)) {
+          this.finish(runId, 'failed', diskFullFailure('the start of the run', this.storage.path));
+          this.parkAll(run.name);
+        } else {
+          this.finish(runId, 'failed', `Could not start: ${oneLine(error)}`);
+        }
       }
     }
   }
 
-  /**
-   * Threads for a run starting now: its own `threads` is the upper bound; alone it gets up to every
-   * core, and one when runs share the machine (one thread per run keeps them from fighting for cores).
-   */
   /** `wanted` is the run's upper bound (0 = automatic); runs sharing the machine get one thread each. */
   private threadsFor(wanted: number): number {
-    const sharing = this.active.size + this.queue.length + 1 > 1;
+    const sharing = this.active.size + this.queue.size + 1 > 1;
     const available = sharing ? 1 : Math.min(64, this.cores);
     return Math.max(1, wanted === 0 ? available : Math.min(wanted, available));
   }
@@ -376,8 +425,9 @@ export class RunManager {
   private launch(runId: Id): void {
     const queued = this.storage.runs.get(runId);
     if (!queued || queued.status !== 'queued') return;
-    const corpusText = queued.corpusId === null ? null : this.storage.corpora.text(queued.corpusId);
-    if (corpusText === null) {
+    // UTF-8 bytes, not a string: the engine takes them as they are (a big corpus in chunks, see EngineProcess.start).
+    const corpusBytes = queued.corpusId === null ? null : this.storage.corpora.bytes(queued.corpusId);
+    if (corpusBytes === null) {
       this.finish(runId, 'failed', 'Its corpus no longer exists, so it cannot train.');
       return;
     }
@@ -390,16 +440,20 @@ export class RunManager {
     const job: StartMessage = {
       type: 'start',
       hyper: { ...run.hyper, threads },
-      corpusText,
+      corpusBytes,
       ...(vocab ? { vocab } : {}),
       ...(resumeFrom ? { resumeFrom, targetSteps: run.totalSteps } : {}),
       ...(run.sample ? { sample: run.sample } : {}),
       ...(run.reproduction.kernelPath ? { kernelPath: run.reproduction.kernelPath } : {}),
     };
     const engine = new EngineProcess(this.launcher);
-    const active: ActiveRun = {
-      runId, engine, metrics: [], flushTimer: null, parkOnExit: false, paused: false, resuming: false, stopRequested: false,
-    };
+    const recorder = new RunRecorder(this.storage, runId, {
+      flushMs: this.options.flushMs,
+      flushRows: this.options.flushRows,
+      tell: (event) => this.events.fire(event),
+      onWriteFailed: (what, error) => this.writeFailed(active, what, error),
+    });
+    const active: ActiveRun = { runId, engine, recorder, state: { kind: 'running' } };
     this.active.set(runId, active);
     this.wire(active, threads);
     this.emitStatus(run);
@@ -412,137 +466,110 @@ export class RunManager {
   }
 
   private wire(active: ActiveRun, threads: number): void {
-    const { runId, engine } = active;
-    engine.onReady((ready) => this.guard(runId, () => {
-      const run = this.storage.runs.require(runId);
-      this.storage.runs.update(runId, {
-        totalSteps: ready.totalSteps,
-        reproduction: { ...run.reproduction, kernelPath: ready.kernelPath, threads: ready.threads || threads },
-      });
-    }));
-    engine.onProgress((message) => {
-      const { type: _type, totalSteps, ...metric } = message;
-      this.events.fire({ type: 'progress', runId, metric: { ...metric, totalSteps } });
-      active.metrics.push({ runId, ...metric, wallTime: new Date().toISOString() });
-      if (active.metrics.length >= this.options.flushRows) this.flush(active);
-      else active.flushTimer ??= setTimeout(() => this.flush(active), this.options.flushMs);
-    });
-    engine.onCheckpoint((message) => this.guard(runId, () => {
-      this.flush(active);
-      const run = this.storage.runs.require(runId);
-      const { checkpoint, sample } = this.storage.transaction(() => {
-        const checkpoint = this.storage.checkpoints.add({
-          runId, step: message.step, kind: message.kind, valLoss: message.valLoss, trainLoss: message.trainLoss, bytes: message.bytes,
-        });
-        const sample = message.sample
-          ? this.storage.samples.add({ checkpointId: checkpoint.id, runId, step: message.step, ...message.sample })
-          : null;
-        this.storage.checkpoints.prune(runId, run.hyper.keepLast);
-        this.storage.runs.setStep(runId, Math.max(run.step, message.step));
-        return { checkpoint, sample };
-      });
-      this.events.fire({ type: 'checkpoint', runId, checkpoint });
-      if (sample) this.events.fire({ type: 'sample', runId, sample });
-    }));
-    engine.onPaused(() => this.guard(runId, () => {
-      active.paused = true;
-      this.flush(active);
-      this.emitStatus(this.storage.runs.setStatus(runId, 'paused'));
+    const { runId, engine, recorder } = active;
+    engine.onReady((ready) => recorder.ready(ready, threads));
+    engine.onProgress((message) => recorder.progress(message));
+    engine.onCheckpoint((message) => recorder.checkpoint(message));
+    engine.onPaused(() => {
+      recorder.flush();
+      const before = active.state.kind;
+      if (this.move(active, { type: 'engine-paused' }).kind !== 'paused' || before === 'paused') return;
+      this.writeStatus(active, 'paused');
       this.schedule();
-    }));
-    engine.onResumed(() => this.guard(runId, () => {
-      active.paused = false;
-      active.resuming = false;
-      this.emitStatus(this.storage.runs.setStatus(runId, 'running'));
-    }));
-    engine.onExit((exit) => this.guard(runId, () => this.handleExit(active, exit)));
+    });
+    engine.onResumed(() => {
+      const before = active.state.kind;
+      if (this.move(active, { type: 'engine-resumed' }).kind !== 'running' || before === 'running') return;
+      this.queue.remove(runId); // a resume this host still held back had been sent before it paused
+      this.writeStatus(active, 'running');
+    });
+    engine.onExit((exit) => this.tryOrLog(`Ending run #${runId}`, () => this.handleExit(active, exit)));
+  }
+
+  /** A status the engine's own word implies (paused, running again); a refused write fails the run. */
+  private writeStatus(active: ActiveRun, status: RunStatus): void {
+    if (!this.storage.isOpen || isEnding(active.state)) return;
+    try {
+      this.emitStatus(this.storage.runs.setStatus(active.runId, status));
+    } catch (error) {
+      this.writeFailed(active, "the run's status", error);
+    }
   }
 
   private handleExit(active: ActiveRun, exit: EngineExit): void {
     const { runId } = active;
-    this.flush(active);
+    active.recorder.flush();
     this.active.delete(runId);
-    this.dequeue(runId); // an engine that dies while waiting to resume
+    this.queue.remove(runId); // an engine that dies while waiting to resume
     if (!this.storage.isOpen) return;
-    if (!this.storage.runs.get(runId)) {
-      this.schedule();
-      return; // deleted while it trained
-    }
-    // Parked at quit: stopped with a final checkpoint, or (killed after the grace period) with an older one.
-    const canPark = exit.reason === 'stopped' || (exit.reason === 'killed' && this.storage.checkpoints.latest(runId) !== null);
-    if (active.parkOnExit && canPark) {
-      const reason = exit.reason === 'stopped' ? PARKED_REASON : `${PARKED_REASON} (It did not stop in time; it resumes from step ${this.storage.checkpoints.latest(runId)!.step}.)`;
-      this.storage.runs.setStatus(runId, 'paused', reason);
-      this.storage.runs.release(runId);
-      const parked = this.storage.runs.require(runId);
-      this.emitStatus(parked);
-      this.settle(parked);
-      return;
-    }
-    switch (exit.reason) {
-      case 'done':
-        this.finish(runId, 'done', /early stop/.test(exit.message) ? exit.message : null);
-        break;
-      case 'stopped':
-        this.finish(runId, 'stopped', active.stopRequested ? null : exit.message);
-        break;
-      case 'error':
-        this.finish(runId, 'failed', exit.message);
-        break;
-      case 'crashed':
-        this.finish(runId, 'failed', exit.message);
-        break;
-      case 'killed':
-        this.finish(runId, active.parkOnExit || active.stopRequested ? 'stopped' : 'failed', exit.message);
-        break;
+    if (this.storage.runs.exists(runId)) {
+      const outcome = exitOutcome(active.state, exit, this.storage.checkpoints.latest(runId)?.step ?? null);
+      if (outcome.kind === 'finish') this.finish(runId, outcome.status, outcome.reason);
+      else if (outcome.kind === 'park') this.park(runId, outcome.reason);
     }
     this.schedule();
   }
 
   private finish(runId: Id, status: RunStatus, reason: string | null): void {
-    const run = this.storage.runs.setStatus(runId, status, reason);
+    this.told(this.outcomes.record(runId, { status, reason, release: false }));
+  }
+
+  /** Paused with no owner: resumable here or by any other host. */
+  private park(runId: Id, reason: string): void {
+    this.told(this.outcomes.record(runId, { status: 'paused', reason, release: true }));
+  }
+
+  private told(run: RunRecord | null): void {
+    if (!run) return;
     this.emitStatus(run);
     this.settle(run);
   }
 
-  private flush(active: ActiveRun): void {
-    if (active.flushTimer) {
-      clearTimeout(active.flushTimer);
-      active.flushTimer = null;
+  /**
+   * A write of a run failed: the run stops here (its engine is ended) rather than training on with
+   * nothing stored. Its row gone means another process deleted it: ended quietly. A full disk also
+   * parks this host's other runs, whose next writes would fail the same way.
+   */
+  private writeFailed(active: ActiveRun, what: string, error: unknown): void {
+    if (isEnding(active.state)) return;
+    if (!this.storage.runs.exists(active.runId)) {
+      this.abandon(active);
+      return;
     }
-    if (active.metrics.length === 0 || !this.storage.isOpen) return;
-    const rows = active.metrics.splice(0);
-    try {
-      if (this.storage.runs.get(active.runId)) this.storage.recordProgress(active.runId, rows);
-    } catch (error) {
-      console.error(`Could not store the metrics of run #${active.runId}:`, error);
+    const diskFull = isDiskFull(error);
+    this.move(active, { type: 'write-failed', reason: diskFull ? diskFullFailure(what, this.storage.path) : writeFailure(what, error) });
+    if (diskFull) this.parkAll(this.storage.runs.get(active.runId)?.name ?? `#${active.runId}`);
+  }
+
+  /**
+   * A full disk: every other run of this host is parked (engine ended, paused, unowned) with a reason
+   * saying so, queued ones included, rather than each failing at its next write. The engines are
+   * ended at once: a final checkpoint would not fit.
+   */
+  private parkAll(failedRunName: string): void {
+    const reason = diskFullPause(failedRunName, this.storage.path);
+    for (const runId of this.queue.drain()) {
+      if (!this.active.has(runId)) this.park(runId, reason);
     }
+    for (const other of this.active.values()) this.move(other, { type: 'disk-full', reason });
   }
 
   private emitStatus(run: RunRecord): void {
     this.events.fire({ type: 'status', runId: run.id, status: run.status, reason: run.reason });
   }
 
-  private isSettled(run: RunRecord): boolean {
-    return ['done', 'stopped', 'failed', 'interrupted'].includes(run.status) || (run.status === 'paused' && run.ownerPid === null);
-  }
-
   private settle(run: RunRecord): void {
-    if (!this.isSettled(run)) return;
+    if (!isSettled(run)) return;
     const waiters = this.settledWaiters.get(run.id);
     if (!waiters) return;
     this.settledWaiters.delete(run.id);
     for (const resolve of waiters) resolve(run);
   }
+}
 
-  /** Storage errors in an event handler must not take the host down; they are logged with the run. */
-  private guard(runId: Id, fn: () => void): void {
-    try {
-      if (this.storage.isOpen) fn();
-    } catch (error) {
-      console.error(`Run #${runId}:`, error);
-    }
-  }
+/** Nothing more happens to it here: a final status, or a pause nobody holds (parked). */
+function isSettled(run: RunRecord): boolean {
+  return FINAL_STATUSES.includes(run.status) || (run.status === 'paused' && run.ownerPid === null);
 }
 
 function checkLimit(limit: number): number {

@@ -1,11 +1,12 @@
 /**
- * The one error type the storage layer throws on purpose. It is an `ApiError`, so the service layer
- * can pass it through unchanged: its message is written for a person, its code maps to an exit code.
+ * The one error type the storage layer throws on purpose: its message is written for a person, its code
+ * (main/errors.ts, shared by every layer) says what kind of refusal it is. Storage knows nothing of the
+ * API; the dispatcher (api/dispatch.ts) sends a StorageError over the wire as it sends an ApiError.
  */
-import { ApiError } from '../api/contract.ts';
+import { WorkbenchError, type ErrorCode } from '../errors.ts';
 
-export class StorageError extends ApiError {
-  constructor(message: string, code: ApiError['code'] = 'bad-input') {
+export class StorageError extends WorkbenchError {
+  constructor(message: string, code: ErrorCode = 'bad-input') {
     super(message, code);
     this.name = 'StorageError';
   }

@@ -6,8 +6,8 @@
  *   const { corpus } = storage.corpora.add({ name: 'hello', text });
  *   storage.close();
  *
- * Repository methods are synchronous (better-sqlite3); they throw `StorageError` (an `ApiError`)
- * with a message for a person when a request cannot be done.
+ * Repository methods are synchronous (better-sqlite3); they throw `StorageError` (with a code, see
+ * main/errors.ts) with a message for a person when a request cannot be done.
  */
 import type { Database } from 'better-sqlite3';
 import { CheckpointsRepository } from './checkpoints.ts';
@@ -21,18 +21,20 @@ import { SamplesRepository } from './samples.ts';
 import { SweepsRepository } from './sweeps.ts';
 import type { Id, NewMetric } from './types.ts';
 import { VocabulariesRepository } from './vocabularies.ts';
+import { TrashRepository } from './trash.ts';
 
 export type * from './types.ts';
 export { FINAL_STATUSES, LIVE_STATUSES, RUN_STATUSES } from './types.ts';
 export { StorageError } from './errors.ts';
-export { openDatabase, migrate, schemaVersion, type OpenDatabaseOptions } from './database.ts';
+export { openDatabase, migrate, prepareDatabasePath, schemaVersion, type OpenDatabaseOptions } from './database.ts';
 export { MIGRATIONS, LATEST_VERSION } from './migrations/index.ts';
 export { resolveDatabasePath, type DatabasePathOptions } from './paths.ts';
 export { resolveNativeBinding } from './native-binding.ts';
 export { currentOwner, HEARTBEAT_STALE_MS } from './runs.ts';
-export { isPidAlive, processStartMs, whyOwnerIsGone } from './owner-liveness.ts';
-export { sha256Hex, measureText } from './corpora.ts';
+export { isPidAlive, processStartMs, whyOwnerIsGone, type LivenessProbe } from './owner-liveness.ts';
+export { MAX_CORPUS_BYTES, describeMaxCorpus, sha256Hex, measureText, measureUtf8 } from './corpora.ts';
 export { DEFAULT_CURVE_POINTS } from './metrics.ts';
+export type { TrashItem, TrashKind, RestoredItem } from './trash.ts';
 export {
   CheckpointsRepository, CorporaRepository, MetricsRepository, RunsRepository, SamplesRepository,
   StorageInfoRepository, SweepsRepository, VocabulariesRepository,
@@ -47,6 +49,7 @@ export class Storage {
   readonly samples: SamplesRepository;
   readonly sweeps: SweepsRepository;
   readonly info: StorageInfoRepository;
+  readonly trash: TrashRepository;
 
   private constructor(readonly db: Database, readonly path: string) {
     this.corpora = new CorporaRepository(db);
@@ -57,10 +60,12 @@ export class Storage {
     this.samples = new SamplesRepository(db);
     this.sweeps = new SweepsRepository(db);
     this.info = new StorageInfoRepository(db, path);
+    this.trash = new TrashRepository(db);
   }
 
   /**
-   * Opens (creating folders and file as needed) and migrates. Under Electron the Electron build of
+   * Opens (creating folders and file as needed) and migrates; with `access: 'read'` creates and
+   * upgrades nothing (see database.ts). Under Electron the Electron build of
    * the native binding is picked up by itself unless `nativeBinding` says otherwise.
    */
   static open(options: OpenDatabaseOptions | string): Storage {
@@ -75,6 +80,11 @@ export class Storage {
 
   get isOpen(): boolean {
     return this.db.open;
+  }
+
+  /** Opened read-only (`access: 'read'` on a database whose folder cannot be written): nothing can be stored. */
+  get readOnly(): boolean {
+    return this.db.readonly;
   }
 
   /** Runs `fn` in one write transaction (nested calls become savepoints). */

@@ -6,7 +6,7 @@
  * cannot be the owner.
  */
 import { readFileSync } from 'node:fs';
-import type { RunRecord } from './types.ts';
+import type { Id, RunRecord } from './types.ts';
 
 /** Signal 0 checks existence without touching the process; EPERM means it exists but is not ours. */
 export function isPidAlive(pid: number): boolean {
@@ -45,12 +45,28 @@ export interface LivenessProbe {
   staleMs: number;
   isAlive?: (pid: number) => boolean;
   startedAt?: (pid: number) => number | null;
+  /**
+   * The asking process, when it trains runs itself: a run stamped with its own pid that it no longer
+   * holds was left by an earlier process that had this pid (or by a run manager of it that has shut down).
+   */
+  self?: { pid: number; holds: (runId: Id) => boolean };
 }
 
-/** Why the owner of a running (or owned paused) run is gone, or null while it may still be there. */
+/**
+ * Why the owner of a run that is running (or paused and owned) is gone, or null while it may still be
+ * there. The one place that decides liveness: storage (markInterruptedIfOwnerDead) and the run manager
+ * (deletions, start-up, its heartbeat tick) all ask here.
+ */
 export function whyOwnerIsGone(run: RunRecord, probe: LivenessProbe): string | null {
+  if (run.ownerPid === null) {
+    // A paused run nobody owns was parked on purpose; a running one was left by a host that closed.
+    return run.status === 'paused' ? null : 'No process owns it (its host closed without finishing it).';
+  }
   const beat = run.heartbeatAt === null ? Number.NaN : Date.parse(run.heartbeatAt);
-  if (run.ownerPid !== null && run.ownerHostId === probe.hostId) {
+  if (run.ownerHostId === probe.hostId) {
+    if (probe.self && run.ownerPid === probe.self.pid) {
+      return probe.self.holds(run.id) ? null : 'The process that trained it ended without finishing it.';
+    }
     if (!(probe.isAlive ?? isPidAlive)(run.ownerPid)) {
       return `The process training it (pid ${run.ownerPid}) ended without finishing the run.`;
     }
@@ -60,11 +76,11 @@ export function whyOwnerIsGone(run: RunRecord, probe: LivenessProbe): string | n
     }
     return null;
   }
-  if (Number.isNaN(beat)) return 'No process owns it and none reported a heartbeat.';
+  if (Number.isNaN(beat)) return `Its host on ${run.ownerHostId ?? 'another machine'} (pid ${run.ownerPid}) never reported a heartbeat.`;
   const silentMs = probe.now - beat;
   if (silentMs > probe.staleMs) {
-    const where = run.ownerHostId && run.ownerHostId !== probe.hostId ? ` on ${run.ownerHostId}` : '';
-    return `Its host${where} (pid ${run.ownerPid ?? '?'}) sent no heartbeat for ${Math.round(silentMs / 1000)} s.`;
+    const where = run.ownerHostId ? ` on ${run.ownerHostId}` : '';
+    return `Its host${where} (pid ${run.ownerPid}) sent no heartbeat for ${Math.round(silentMs / 1000)} s.`;
   }
   return null;
 }

@@ -12,7 +12,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import { parameterCount, type Hyperparameters } from '../../engine/config.ts';
 import { StorageError, notFound } from './errors.ts';
 import { ImpactCounter } from './impact.ts';
-import { isPidAlive, whyOwnerIsGone } from './owner-liveness.ts';
+import { whyOwnerIsGone, type LivenessProbe } from './owner-liveness.ts';
 import { isoNow } from './time.ts';
 import {
   FINAL_STATUSES, RUN_STATUSES,
@@ -85,6 +85,9 @@ export class RunsRepository {
   private readonly beatOwned: Statement<[string, number, string]>;
   private readonly live: Statement<[], RunRow>;
   private readonly interruptRow: Statement;
+  private readonly existsRow: Statement<[Id], { one: number }>;
+  private readonly requestStopRow: Statement<[string, Id]>;
+  private readonly stopRequestedRows: Statement<[number, string], { id: Id }>;
 
   constructor(private readonly db: Database) {
     this.impact = new ImpactCounter(db);
@@ -111,15 +114,17 @@ export class RunsRepository {
         sample_settings = CASE WHEN @setSample THEN @sample ELSE sample_settings END,
         owner_pid = CASE WHEN @release THEN NULL ELSE owner_pid END,
         owner_host_id = CASE WHEN @release THEN NULL ELSE owner_host_id END,
-        heartbeat_at = CASE WHEN @release THEN NULL ELSE heartbeat_at END
+        heartbeat_at = CASE WHEN @release THEN NULL ELSE heartbeat_at END,
+        stop_requested_at = CASE WHEN @release THEN NULL ELSE stop_requested_at END
       WHERE id = @id`);
     this.setStepRow = db.prepare('UPDATE runs SET step = ? WHERE id = ?');
     this.renameRow = db.prepare('UPDATE runs SET name = ? WHERE id = ?');
     this.deleteRow = db.prepare('DELETE FROM runs WHERE id = ?');
     this.claimRow = db.prepare(`UPDATE runs SET owner_pid = @pid, owner_host_id = @hostId, heartbeat_at = @now,
-        status = 'running', reason = NULL, ended_at = NULL, started_at = coalesce(started_at, @now)
+        status = 'running', reason = NULL, ended_at = NULL, started_at = coalesce(started_at, @now), stop_requested_at = NULL
       WHERE id = @id AND (owner_pid IS NULL OR (owner_pid = @pid AND owner_host_id = @hostId))`);
-    this.releaseRow = db.prepare('UPDATE runs SET owner_pid = NULL, owner_host_id = NULL, heartbeat_at = NULL WHERE id = ?');
+    this.releaseRow = db.prepare(`UPDATE runs SET owner_pid = NULL, owner_host_id = NULL, heartbeat_at = NULL, stop_requested_at = NULL
+      WHERE id = ?`);
     this.beatOne = db.prepare('UPDATE runs SET heartbeat_at = ? WHERE id = ?');
     this.beatOwned = db.prepare(`UPDATE runs SET heartbeat_at = ? WHERE owner_pid = ? AND owner_host_id = ?
       AND status IN ('running', 'paused')`);
@@ -127,8 +132,14 @@ export class RunsRepository {
     this.live = db.prepare(`${SELECT_RUNS} WHERE r.status = 'running' OR (r.status = 'paused' AND r.owner_pid IS NOT NULL)
       ORDER BY r.id`);
     this.interruptRow = db.prepare(`UPDATE runs SET status = 'interrupted', reason = @reason, ended_at = @now,
-        owner_pid = NULL, owner_host_id = NULL, heartbeat_at = NULL
+        owner_pid = NULL, owner_host_id = NULL, heartbeat_at = NULL, stop_requested_at = NULL
       WHERE id = @id AND status IN ('running', 'paused') AND owner_pid IS @pid AND heartbeat_at IS @heartbeatAt`);
+    this.existsRow = db.prepare('SELECT 1 AS one FROM runs WHERE id = ?');
+    // Only a run some process holds can be asked to stop; the request goes when the owner lets go of it.
+    this.requestStopRow = db.prepare(`UPDATE runs SET stop_requested_at = ?
+      WHERE id = ? AND status IN ('running', 'paused') AND owner_pid IS NOT NULL`);
+    this.stopRequestedRows = db.prepare(`SELECT id FROM runs WHERE owner_pid = ? AND owner_host_id = ?
+      AND stop_requested_at IS NOT NULL AND status IN ('running', 'paused') ORDER BY id`);
   }
 
   create(input: NewRun): RunRecord {
@@ -157,6 +168,11 @@ export class RunsRepository {
   get(id: Id): RunRecord | null {
     const row = this.byId.get(id);
     return row ? toRecord(row) : null;
+  }
+
+  /** A cheap look at whether the row is still there (a run another process may have deleted). */
+  exists(id: Id): boolean {
+    return this.existsRow.get(id) !== undefined;
   }
 
   /** The run, or a not-found error naming the id. */
@@ -282,6 +298,28 @@ export class RunsRepository {
     this.releaseRow.run(id);
   }
 
+  /** Leaves a run 'paused' with no owner, in one write: any host can resume it from its latest checkpoint. */
+  park(id: Id, reason: string, now: number = Date.now()): RunRecord {
+    return this.db.transaction(() => {
+      this.setStatus(id, 'paused', reason, now);
+      this.releaseRow.run(id);
+      return this.require(id);
+    }).immediate();
+  }
+
+  /**
+   * Asks the process that holds a running (or owned paused) run to stop it; it reads the request on
+   * its heartbeat tick (see stopsRequested). False when no process holds the run.
+   */
+  requestStop(id: Id, now: number = Date.now()): boolean {
+    return this.requestStopRow.run(isoNow(now), id).changes > 0;
+  }
+
+  /** The runs this owner holds that another process has asked to stop. */
+  stopsRequested(owner: RunOwner = currentOwner()): Id[] {
+    return this.stopRequestedRows.all(owner.pid, owner.hostId).map((row) => row.id);
+  }
+
   heartbeat(id: Id, now: number = Date.now()): void {
     this.beatOne.run(isoNow(now), id);
   }
@@ -292,21 +330,19 @@ export class RunsRepository {
   }
 
   /**
-   * Marks 'interrupted' every running (or owned paused) run whose owner is gone: on this machine when
-   * its pid is dead (or reused), on another machine when its heartbeat is older than 10 s (or missing).
-   * A live owner on this machine keeps its runs however long it is silent. Returns those runs.
+   * Marks 'interrupted' every running (or owned paused) run whose owner is gone (owner-liveness.ts
+   * decides): on this machine when its pid is dead (or reused), on another machine when its heartbeat
+   * is older than 10 s (or missing). A live owner on this machine keeps its runs however long it is
+   * silent. Each update is conditional on the row being as it was read, so an owner that beats in
+   * between keeps its run. Returns the runs marked.
    */
-  markInterruptedIfOwnerDead(
-    isAlive: (pid: number) => boolean = isPidAlive,
-    options: { hostId?: string; now?: number; staleMs?: number } = {},
-  ): RunRecord[] {
-    const hostId = options.hostId ?? hostname();
-    const now = options.now ?? Date.now();
-    const staleMs = options.staleMs ?? HEARTBEAT_STALE_MS;
+  markInterruptedIfOwnerDead(probe: Partial<LivenessProbe> = {}): RunRecord[] {
+    const now = probe.now ?? Date.now();
+    const full: LivenessProbe = { ...probe, hostId: probe.hostId ?? hostname(), now, staleMs: probe.staleMs ?? HEARTBEAT_STALE_MS };
     return this.db.transaction(() => {
       const marked: RunRecord[] = [];
       for (const run of this.live.all().map(toRecord)) {
-        const reason = whyOwnerIsGone(run, { hostId, now, staleMs, isAlive });
+        const reason = whyOwnerIsGone(run, full);
         if (reason === null) continue;
         const info = this.interruptRow.run({
           id: run.id, reason, now: isoNow(now), pid: run.ownerPid, heartbeatAt: run.heartbeatAt,

@@ -19,12 +19,12 @@ export const FINAL_STATUSES: readonly RunStatus[] = ['done', 'stopped', 'failed'
 /** Statuses that mean "a host process is training this run right now". */
 export const LIVE_STATUSES: readonly RunStatus[] = ['running', 'paused'];
 
-export interface NewCorpus {
+/** A corpus to store: its text, or its UTF-8 bytes (valid UTF-8, checked by the caller; a big file is never decoded). */
+export type NewCorpus = {
   name: string;
-  text: string;
   /** A file path, 'paste', 'drop', 'edit'. */
   source?: string;
-}
+} & ({ text: string; bytes?: undefined } | { bytes: Uint8Array; text?: undefined });
 
 export interface Vocabulary {
   id: Id;

@@ -6,6 +6,7 @@
  */
 import { API_METHODS, ApiError, type ApiMethod, type RunEvent, type WorkbenchApi } from '../api/contract.ts';
 import { decodeFrame, encodeFrame, type ServerFrame } from '../api/wire.ts';
+import { toErrorCode } from '../errors.ts';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -166,9 +167,4 @@ function toSocketUrl(url: string, token: string): string {
   address.searchParams.set('token', token);
   address.hash = '';
   return address.toString();
-}
-
-const ERROR_CODES = ['bad-input', 'not-found', 'conflict', 'engine', 'internal'] as const;
-function toErrorCode(code: string): ApiError['code'] {
-  return (ERROR_CODES as readonly string[]).includes(code) ? (code as ApiError['code']) : 'internal';
 }

@@ -8,17 +8,13 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { ApiError, type ApiMethod, type WorkbenchApi } from '../api/contract.ts';
-import { validateCall } from '../api/schemas.ts';
+import { ApiError, type WorkbenchApi } from '../api/contract.ts';
+import { answerCallFrame, errorFrame } from '../api/dispatch.ts';
 import { decodeFrame, encodeFrame, type ServerFrame } from '../api/wire.ts';
-import { contentTypeOf, rendererContentSecurityPolicy } from './page-policy.ts';
-
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-export const DEFAULT_RENDERER_DIR = path.join(REPO_ROOT, 'dist', 'renderer');
+import { answerUiRequest, DEFAULT_RENDERER_DIR } from './built-ui.ts';
+import { rendererContentSecurityPolicy } from './page-policy.ts';
 /** The path the renderer's WebSocket connects to. */
 export const WS_PATH = '/ws';
 /** Checkpoints travel inside frames; generous, but bounded. */
@@ -93,7 +89,7 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
     if (tokenMatches(queryToken(request))) {
       response.setHeader('Set-Cookie', `${cookieName}=${token}; HttpOnly; SameSite=Strict; Path=/`);
     }
-    serveStatic(request, response, rendererDir, csp).catch(() => sendText(response, 500, 'Could not read the file.\n'));
+    serveBuiltUi(request, response, rendererDir, csp).catch(() => sendText(response, 500, 'Could not read the file.\n'));
   });
 
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -126,45 +122,31 @@ export async function startBrowserHost(options: BrowserHostOptions): Promise<Bro
   };
 }
 
-/** One page's socket: each call frame is validated, run, and answered with a result or an error frame. */
+/** One page's socket: each call frame goes through the dispatcher and is answered with a result or an error frame. */
 function serveClient(client: WebSocket, api: WorkbenchApi): void {
+  // A frame that breaks the protocol (bad UTF-8, reserved bits, no mask, over the size limit) makes ws send
+  // the matching close code and then emit 'error'; unheard, that error would end the whole server. Only this
+  // client is at fault: drop it, and the other pages and the runs go on.
+  client.on('error', () => client.terminate());
   client.on('message', async (data, isBinary) => {
-    let id = -1;
     let reply: ServerFrame;
     try {
       if (isBinary) throw new ApiError('Frames must be JSON text.', 'bad-input');
-      const frame = parseCallFrame(String(data));
-      id = frame.id;
-      const args = validateCall(frame.method, frame.args);
-      const method = api[frame.method as ApiMethod] as (...a: unknown[]) => Promise<unknown>;
-      const value = await method.apply(api, args);
-      reply = { kind: 'result', id, value: value ?? null };
+      reply = await answerCallFrame(api, parseFrame(String(data)));
     } catch (error) {
-      reply = errorFrame(id, error);
+      // The frame itself was unreadable: there is no call id to answer to.
+      reply = errorFrame(-1, error);
     }
     if (client.readyState === client.OPEN) client.send(encodeFrame(reply));
   });
 }
 
-function parseCallFrame(text: string): { id: number; method: unknown; args: unknown } {
-  let frame: unknown;
+function parseFrame(text: string): unknown {
   try {
-    frame = decodeFrame(text);
+    return decodeFrame(text);
   } catch {
     throw new ApiError('The frame is not valid JSON.', 'bad-input');
   }
-  if (!frame || typeof frame !== 'object') throw new ApiError('The frame must be an object.', 'bad-input');
-  const { kind, id, method, args } = frame as Record<string, unknown>;
-  if (kind !== 'call') throw new ApiError(`Unknown frame kind ${JSON.stringify(kind)}; expected "call".`, 'bad-input');
-  if (typeof id !== 'number' || !Number.isInteger(id)) throw new ApiError('The frame needs a whole-number "id".', 'bad-input');
-  return { id, method, args };
-}
-
-function errorFrame(id: number, error: unknown): ServerFrame {
-  if (error instanceof ApiError) return { kind: 'error', id, message: error.message, code: error.code };
-  // Not a stack trace: the message alone, which the service writes for a person.
-  const message = error instanceof Error ? error.message : String(error);
-  return { kind: 'error', id, message: message || 'Something went wrong in the workbench.', code: 'internal' };
 }
 
 /** The request's URL, or null when it does not parse (such a request is refused). */
@@ -188,46 +170,12 @@ function cookieToken(request: IncomingMessage, name: string): string | null {
   return null;
 }
 
-async function serveStatic(request: IncomingMessage, response: ServerResponse, rendererDir: string, csp: string): Promise<void> {
-  let pathname: string;
-  try {
-    pathname = decodeURIComponent(requestUrl(request)?.pathname ?? '');
-  } catch {
-    return sendText(response, 400, 'Bad request.\n');
-  }
-  const relative = pathname === '/' ? 'index.html' : pathname.replace(/^\/+/, '');
-  const file = path.resolve(rendererDir, relative);
-  if (file !== rendererDir && !file.startsWith(rendererDir + path.sep)) return sendText(response, 404, 'Not found.\n');
-
-  const info = await stat(file).catch(() => null);
-  if (!info?.isFile()) {
-    if (relative === 'index.html') return sendBuildHint(response, csp);
-    return sendText(response, 404, 'Not found.\n');
-  }
-  const body = await readFile(file);
-  response.writeHead(200, {
-    'Content-Type': contentTypeOf(file),
-    'Content-Length': body.length,
-    'Content-Security-Policy': csp,
-    'X-Content-Type-Options': 'nosniff',
-    // The page's address carries the token; never send it elsewhere.
-    'Referrer-Policy': 'no-referrer',
-    'Cache-Control': relative === 'index.html' ? 'no-store' : 'no-cache',
-  });
-  response.end(request.method === 'HEAD' ? undefined : body);
-}
-
-function sendBuildHint(response: ServerResponse, csp: string): void {
-  const body =
-    '<!doctype html><meta charset="utf-8"><title>Recurrent Workbench</title>' +
-    '<p>The user interface has not been built yet. Run <code>npm run build</code>, then reload this page.</p>\n';
-  response.writeHead(200, {
-    'Content-Type': 'text/html; charset=utf-8',
-    'Content-Security-Policy': csp,
-    'Referrer-Policy': 'no-referrer',
-    'Cache-Control': 'no-store',
-  });
-  response.end(body);
+/** The built UI's file (or the page that says it is not built) with the page's headers; see built-ui.ts. */
+async function serveBuiltUi(request: IncomingMessage, response: ServerResponse, rendererDir: string, csp: string): Promise<void> {
+  const urlPath = requestUrl(request)?.pathname ?? null;
+  const answer = await answerUiRequest(rendererDir, urlPath, csp);
+  response.writeHead(answer.status, { ...answer.headers, 'Content-Length': Buffer.byteLength(answer.body) });
+  response.end(request.method === 'HEAD' ? undefined : answer.body);
 }
 
 function sendText(response: ServerResponse, status: number, text: string): void {

@@ -1,5 +1,5 @@
 /** What the specs share: the server's address, an API client of our own, the CLI, screenshots. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +22,56 @@ export function databasePath(): string {
   return process.env.RNNWB_E2E_DB ?? '';
 }
 
+export interface Server {
+  /** The page's address, http://127.0.0.1:PORT/?token=T. */
+  url: string;
+  token: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `node bin/rnnwb.js serve --port 0 --db DB` (which builds the renderer first when it is missing
+ * or older than its sources) and reads the address it prints.
+ */
+export async function startServer(db: string): Promise<Server> {
+  const server = spawn(process.execPath, [path.join(repoRoot, 'bin/rnnwb.js'), 'serve', '--port', '0', '--db', db], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  server.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => reject(new Error(`rnnwb serve printed no address within 60 s.\n${stderr}`)), 60_000);
+    server.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      const match = /http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+/.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[0]);
+      }
+    });
+    server.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`rnnwb serve exited with code ${code} before printing its address.\n${stderr}`));
+    });
+  });
+
+  const stop = async () => {
+    if (server.exitCode !== null || server.signalCode !== null) return;
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill('SIGTERM');
+    const timeout = new Promise((resolve) => setTimeout(resolve, 15_000));
+    await Promise.race([exited, timeout]);
+    if (server.exitCode === null) server.kill('SIGKILL');
+  };
+  return { url, token: new URL(url).searchParams.get('token') ?? '', stop };
+}
+
 /** A WorkbenchApi client over the same WebSocket the page uses, to check what was (not) saved. */
-export function connectApi(): WsApi {
-  const url = serverUrl();
-  return createWsApi(url, process.env.RNNWB_E2E_TOKEN ?? '', {
+export function connectApi(server: { url: string; token: string } = { url: serverUrl(), token: process.env.RNNWB_E2E_TOKEN ?? '' }): WsApi {
+  return createWsApi(server.url, server.token, {
     WebSocket: WebSocket as unknown as new (url: string) => globalThis.WebSocket,
   });
 }

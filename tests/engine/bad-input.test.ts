@@ -77,7 +77,8 @@ describe('bad training jobs', () => {
     expect((await failure({ hyper: noLr, corpusText: sentence })).message).toBe('Missing hyperparameter: lr.');
     expect((await failure({ hyper: { ...hyper, learningRate: 0.1 }, corpusText: sentence })).message).toBe('Unknown hyperparameter: learningRate.');
     expect((await failure({ hyper, corpusText: sentence, resumeFrom: 'abc' })).message).toMatch(/"resumeFrom" must be the bytes of a checkpoint/);
-    expect((await failure({ hyper, corpusText: sentence, sample: { prompt: 'H', length: 0, temperature: 1 } })).message).toMatch(/^Sample length must be/);
+    expect((await failure({ hyper, corpusText: sentence, sample: { prompt: 'H', length: 0, temperature: 1 } })).message).toBe('The sample length must be a whole number from 1 to 100000 (got 0).');
+    expect((await failure({ hyper, corpusText: sentence, sample: { prompt: 'H', length: 10, temperature: 0 } })).message).toBe('The sample temperature must be above 0 and at most 10 (got 0).');
   });
 
   it('a run too big for memory (a full batch over 1 MiB of text)', async () => {

@@ -362,6 +362,32 @@ describe('plain PyTorch state_dicts', () => {
     }
   });
 
+  it('refuses tensors named for one cell with the shapes of another, and imports them named rightly', () => {
+    /** A parity fixture's tensors with its generic "rnn." prefix renamed. */
+    const fixtureAs = (name: string, prefix: string) => {
+      const fixture = JSON.parse(readFileSync(shared('fixtures/parity', `${name}.json`), 'utf8'));
+      const tensors: Record<string, Tensor> = {};
+      for (const [key, t] of Object.entries(fixture.params as Record<string, { shape: number[]; data: number[] }>)) {
+        tensors[key.replace(/^rnn\./, `${prefix}.`)] = { shape: t.shape, data: new Float32Array(t.data) };
+      }
+      const vocab = Array.from({ length: fixture.meta.vocab as number }, (_, i) => String.fromCharCode(97 + i));
+      return () => decodeCheckpoint(encodeSafetensors(tensors, { format: 'pt' }), { vocab });
+    };
+    const gruShape = fixtureAs('gru_l1', 'lstm');
+    const H = (JSON.parse(readFileSync(shared('fixtures/parity', 'gru_l1.json'), 'utf8')).meta.hidden) as number;
+    expect(errorOf(gruShape)).toBeInstanceOf(CheckpointError);
+    expect(errorOf(gruShape).message).toBe(
+      `lstm.weight_hh_l0 has shape [${3 * H}, ${H}], a GRU's (3 × ${H} rows), but the tensors are named "lstm." (an LSTM has 4 × ${H} = ${4 * H} rows); the names and the shapes must agree on the cell.`,
+    );
+    expect(errorOf(fixtureAs('lstm_l1', 'gru')).message).toMatch(/^gru\.weight_hh_l0 has shape \[\d+, \d+\], an LSTM's \(4 × \d+ rows\), but the tensors are named "gru\." \(a GRU has 3 × /);
+    expect(errorOf(fixtureAs('rnn_l1', 'lstm')).message).toMatch(/^lstm\.weight_hh_l0 has shape .*, an RNN's \(1 × \d+ rows\), but the tensors are named "lstm\."/);
+    // Named for the cell they hold, or with the generic prefix, they import.
+    expect(fixtureAs('lstm_l1', 'lstm')().config.cell).toBe('lstm');
+    expect(fixtureAs('gru_l1', 'gru')().config.cell).toBe('gru');
+    expect(fixtureAs('gru_l1', 'rnn')().config.cell).toBe('gru');
+    expect(fixtureAs('lstm_l1', 'rnn')().config.cell).toBe('lstm');
+  });
+
   it('explains a weight_hh shape that fits no cell and a file that is no character model', () => {
     const bad = { 'embedding.weight': { shape: [3, 2], data: new Float32Array(6) }, 'lstm.weight_hh_l0': { shape: [10, 4], data: new Float32Array(40) } };
     expect(errorOf(() => decodeCheckpoint(encodeSafetensors(bad, {}), { vocab: ['a', 'b', 'c'] })).message).toBe(

@@ -1,13 +1,14 @@
 // The engine's promise: pure TypeScript, no Electron, DOM or SQLite, and Node-only APIs in one file
 // (engine/host.ts, imported by the process entry alone). Every engine source is parsed, so only real
 // imports and references count: words inside strings and comments (the worker threads' source text in
-// engine/kernels/wasm/index.ts) do not.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+// engine/kernels/wasm/pool.ts) do not.
+import { existsSync, readFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { importedModule, lineOf, parseSource, sourceFiles } from '../source-imports.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const engineDir = path.join(root, 'engine');
@@ -17,22 +18,14 @@ const HOST = 'engine/host.ts';
 const BUILD_SCRIPT = 'engine/kernels/wasm/build.js';
 /** The files that may use Node. */
 const NODE_ALLOWED = new Set([HOST, BUILD_SCRIPT]);
-/** The only engine file that may import host.ts: the process entry. */
-const HOST_IMPORTER = 'engine/worker.ts';
+/** The only engine files that may import host.ts: the process entries (training, inspect). */
+const HOST_IMPORTERS = new Set(['engine/worker.ts', 'engine/inspect-worker.ts']);
 
 const NODE_MODULES = new Set(builtinModules.filter((m) => !m.startsWith('_')));
 const FORBIDDEN_PACKAGES = new Set(['electron', 'better-sqlite3']);
 /** Globals that exist only in Node, or only in a browser page. */
 const NODE_GLOBALS = new Set(['process', 'Buffer', '__dirname', '__filename', 'global', 'setImmediate', 'clearImmediate', 'require']);
 const DOM_GLOBALS = new Set(['document', 'window', 'localStorage', 'sessionStorage']);
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : sourceFiles(full);
-    return /\.(ts|js|mjs|cjs)$/.test(entry.name) ? [full] : [];
-  });
-}
 
 function isNodeModule(specifier: string): boolean {
   if (specifier.startsWith('node:')) return true;
@@ -62,21 +55,15 @@ function isMemberName(id: ts.Identifier): boolean {
 
 /** What a file imports (static, dynamic, require, `import('x').T`) and which Node or DOM globals it uses, with line numbers. */
 function engineDependencies(text: string, fileName: string): { modules: { specifier: string; line: number }[]; globals: { name: string; line: number }[] } {
-  const file = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true, fileName.endsWith('.ts') ? ts.ScriptKind.TS : ts.ScriptKind.JS);
-  const line = (node: ts.Node) => file.getLineAndCharacterOfPosition(node.getStart(file)).line + 1;
+  const file = parseSource(text, fileName);
+  const line = (node: ts.Node) => lineOf(file, node);
   const modules: { specifier: string; line: number }[] = [];
   const globals: { name: string; line: number }[] = [];
   const own = declaredNames(file);
   const visit = (node: ts.Node): void => {
-    if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
-      modules.push({ specifier: node.moduleSpecifier.text, line: line(node) });
-    } else if (ts.isImportEqualsDeclaration(node) && ts.isExternalModuleReference(node.moduleReference) && ts.isStringLiteral(node.moduleReference.expression)) {
-      modules.push({ specifier: node.moduleReference.expression.text, line: line(node) });
-    } else if (ts.isCallExpression(node) && (node.expression.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(node.expression) && node.expression.text === 'require'))) {
-      const arg = node.arguments[0];
-      modules.push({ specifier: arg && ts.isStringLiteralLike(arg) ? arg.text : '<computed>', line: line(node) });
-    } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
-      modules.push({ specifier: node.argument.literal.text, line: line(node) });
+    const imported = importedModule(node);
+    if (imported !== null) {
+      modules.push({ specifier: imported.specifier, line: line(node) });
     } else if (ts.isIdentifier(node) && (NODE_GLOBALS.has(node.text) || DOM_GLOBALS.has(node.text)) && !own.has(node.text) && !isMemberName(node)) {
       globals.push({ name: node.text, line: line(node) });
     }
@@ -98,7 +85,7 @@ function violations(): string[] {
       else if (isNodeModule(specifier) && !NODE_ALLOWED.has(rel)) found.push(`${rel}:${line} imports Node's '${specifier}' (only engine/host.ts may)`);
       else if (specifier.startsWith('.')) {
         const target = path.relative(root, path.resolve(path.dirname(full), specifier)).split(path.sep).join('/');
-        if (target === HOST && rel !== HOST_IMPORTER) found.push(`${rel}:${line} imports ${HOST} (only ${HOST_IMPORTER} may; the rest of the engine takes what it needs as arguments)`);
+        if (target === HOST && !HOST_IMPORTERS.has(rel)) found.push(`${rel}:${line} imports ${HOST} (only ${[...HOST_IMPORTERS].join(' and ')} may; the rest of the engine takes what it needs as arguments)`);
         if (target === BUILD_SCRIPT) found.push(`${rel}:${line} imports ${BUILD_SCRIPT}, a build script, not engine runtime`);
       }
     }

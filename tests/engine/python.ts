@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
-const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const INSTALL = 'These tests need /usr/bin/python3 with PyTorch: apt-get install -y python3-torch';
 
 /** Runs `script` with `args` and `input` on stdin; returns stdout. Fails (never skips) when python or torch is missing. */

@@ -7,6 +7,8 @@ import { fusedReference } from '../../engine/kernels/fused.ts';
 import { nodeKernelHost } from '../../engine/host.ts';
 import { createWasmKernels, relaxedSimdSupported, wasmFileUrl, type WasmKernelOptions, type WasmKernels } from '../../engine/kernels/wasm/index.ts';
 import { Rng } from '../../engine/core/rng.ts';
+import { OP, runSlice, sliceRunner, type SliceRunner } from '../../engine/kernels/wasm/ops.ts';
+import { WASM_FILES, type AssemblyExports } from '../../engine/kernels/wasm/module.ts';
 
 const rng = new Rng(1234);
 
@@ -404,6 +406,32 @@ describe('threads', () => {
     await expect(createWasmKernels({ threads: 1 } as unknown as WasmKernelOptions)).rejects.toThrow(/needs options\.loadBytes/);
     await expect(createWasmKernels(undefined as unknown as WasmKernelOptions)).rejects.toThrow(/needs options\.loadBytes/);
     expect(wasmFileUrl('kernels-simd.wasm').href).toMatch(/engine\/kernels\/wasm\/build\/kernels-simd\.wasm$/);
+  });
+});
+
+describe('the op table (engine/kernels/wasm/ops.ts)', () => {
+  it('names only functions that both builds export, each with a code of its own', async () => {
+    const codes = Object.values(OP);
+    expect(new Set(codes).size).toBe(codes.length);
+    for (const [variant, file] of Object.entries(WASM_FILES)) {
+      if (variant === 'relaxed' && !relaxedSimdSupported(nodeKernelHost.enableRelaxedSimd)) continue;
+      const module = await WebAssembly.compile(await nodeKernelHost.loadBytes(file) as Uint8Array<ArrayBuffer>);
+      const functions = new Set(WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name));
+      for (const name of Object.keys(OP)) expect(functions.has(name), `${file} exports ${name}`).toBe(true);
+    }
+  });
+
+  it('runs each op through the export it is named after, here and from the text the worker threads evaluate', () => {
+    // the worker's runSlice is built from sliceRunner's text in a scope of its own, as pool.ts's worker source does
+    const workerRunSlice = new Function(`return (${sliceRunner.toString()})(${JSON.stringify(OP)});`)() as SliceRunner;
+    for (const run of [runSlice, workerRunSlice]) {
+      for (const [name, code] of Object.entries(OP)) {
+        const called: string[] = [];
+        const ex = new Proxy({}, { get: (_, key) => () => called.push(String(key)) }) as unknown as AssemblyExports;
+        run(ex, code, new Array<number>(16).fill(0), 0, 0, 1, 0, 8);
+        expect(called, `op ${code}`).toEqual([name]);
+      }
+    }
   });
 });
 

@@ -5,7 +5,8 @@ import { validateConfiguration } from 'app-builder-lib/out/util/config/config.js
 import { DebugLogger } from 'builder-util/out/DebugLogger.js';
 import type { Configuration } from 'electron-builder';
 import config, { TARGETS } from '../../electron.config.ts';
-import { APP_ENTRY_URL, appContentSecurityPolicy, fileForAppRequest, isAppUrl } from '../../main/electron/security.ts';
+import { APP_ENTRY_URL, appContentSecurityPolicy, appRequestPath, isAppUrl } from '../../main/electron/security.ts';
+import { builtUiFile } from '../../main/transport/built-ui.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
@@ -73,10 +74,15 @@ describe('the desktop window security rules', () => {
 
   it('app:// requests map into the renderer folder and never outside it', () => {
     const dir = path.join(repoRoot, 'dist', 'renderer');
-    expect(fileForAppRequest('app://workbench/', dir)).toBe(path.join(dir, 'index.html'));
-    expect(fileForAppRequest('app://workbench/assets/a.js', dir)).toBe(path.join(dir, 'assets', 'a.js'));
-    expect(fileForAppRequest('app://workbench/..%2F..%2Fpackage.json', dir)).toBeNull();
-    expect(fileForAppRequest('app://workbench/%E0%A4%A', dir)).toBeNull();
-    expect(fileForAppRequest('app://other/index.html', dir)).toBeNull();
+    const fileFor = (url: string) => {
+      const urlPath = appRequestPath(url);
+      return urlPath === null ? null : builtUiFile(dir, urlPath);
+    };
+    expect(fileFor('app://workbench/')).toBe(path.join(dir, 'index.html'));
+    expect(fileFor('app://workbench/assets/a.js')).toBe(path.join(dir, 'assets', 'a.js'));
+    expect(fileFor('app://workbench/..%2F..%2Fpackage.json')).toBeNull();
+    expect(fileFor('app://workbench/%E0%A4%A')).toBeNull();
+    expect(fileFor('app://other/index.html')).toBeNull();
+    expect(fileFor('not a url')).toBeNull();
   });
 });

@@ -70,12 +70,23 @@ describe('EngineProcess', () => {
     expect(engine.pid).toBeGreaterThan(0);
     const exit = await engine.waitForExit(90_000);
     expect(exit.reason).toBe('done');
+    expect(exit.endedBy).toBe('steps');
     expect(exit.step).toBe(steps);
     expect(exit.code).toBe(0);
     expect(seen).toMatchObject({ ready: 1, done: 1, checkpoints: ['final'] });
     expect(seen.progress).toBe(steps / 10);
     expect(lastStep).toBe(steps);
     expect(engine.running).toBe(false);
+  });
+
+  it('carries an early stop as data of the exit (the done message\'s status), not only in its sentence', async () => {
+    const engine = new EngineProcess();
+    // Adam at a high rate on the whole seed corpus overfits within a few dozen steps: validation loss turns up.
+    engine.start(job({ hidden: 16, embed: 8, window: 8, batch: 'full', lr: 0.05, steps: 400, valFraction: 0.2, evalEvery: 5,
+      earlyStopPatience: 3, checkpointEvery: 0, seed: 7, threads: 1 }));
+    const exit = await engine.waitForExit(60_000);
+    expect(exit).toMatchObject({ reason: 'done', endedBy: 'early-stop' });
+    expect(exit.step).toBeLessThan(400);
   });
 
   it('stops on request with a final checkpoint and reports stopped', async () => {
@@ -88,6 +99,7 @@ describe('EngineProcess', () => {
     expect(engine.stop()).toBe(true);
     const exit = await engine.waitForExit(30_000);
     expect(exit.reason).toBe('stopped');
+    expect(exit.endedBy).toBeNull();
     expect(exit.step).toBeGreaterThan(0);
     expect(exit.step).toBeLessThan(1_000_000);
     expect(kinds).toEqual(['final']);

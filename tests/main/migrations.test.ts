@@ -6,8 +6,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { PRESETS } from '../../engine/config.ts';
 import { LATEST_VERSION, MIGRATIONS, openDatabase, schemaVersion, StorageError, Storage } from '../../main/storage/index.ts';
 import { migration001 } from '../../main/storage/migrations/001-initial.ts';
+import { migration002 } from '../../main/storage/migrations/002-stop-requests.ts';
+import { migration003 } from '../../main/storage/migrations/003-trash.ts';
 import type { Migration } from '../../main/storage/migrations/index.ts';
 
 let dir: string;
@@ -114,10 +117,96 @@ describe('001-initial', () => {
   });
 });
 
+describe('002-stop-requests', () => {
+  const owner = { pid: 4242, hostId: 'elsewhere' };
+  const hyper = PRESETS.reference.hyper;
+  /** A stored run on a small corpus, as run-factory.ts would store it. */
+  function addRun(storage: Storage, name: string) {
+    const corpus = storage.corpora.list()[0] ?? storage.corpora.add({ name: 'c', text: 'abc abc abc' }).corpus;
+    const vocabularyId = storage.vocabularies.getOrCreate(['a', 'b', 'c', ' ']).id;
+    return storage.runs.create({
+      name, corpusId: corpus.id, vocabularyId, hyper,
+      reproduction: { appVersion: 'test', kernelPath: null, threads: 1, corpusSha256: null, seed: hyper.seed, hyper },
+    });
+  }
+
+  it('adds an empty stop request to every run of a version-1 database and keeps its rows', () => {
+    const file = path.join(dir, 'v1.db');
+    // The repositories speak the latest schema, so version 1 is written as it was: by hand.
+    const old = openDatabase({ path: file, migrations: [migration001] });
+    old.prepare(`INSERT INTO vocabularies (chars, sha256, size, created_at) VALUES ('["a"]', 'x', 1, 'now')`).run();
+    old.prepare(`INSERT INTO runs (name, vocabulary_id, hyper, status, reproduction, owner_pid, owner_host_id, created_at)
+      VALUES ('training', 1, '{}', 'running', '{}', ?, ?, 'now')`).run(owner.pid, owner.hostId);
+    old.close();
+
+    const db = openDatabase({ path: file, migrations: [migration001, migration002] });
+    try {
+      expect(schemaVersion(db)).toBe(2);
+      expect(db.prepare('SELECT name, status, owner_pid, stop_requested_at FROM runs').all()).toEqual([
+        { name: 'training', status: 'running', owner_pid: 4242, stop_requested_at: null },
+      ]);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    } finally {
+      db.close();
+    }
+  });
+
+  it('holds a stop request for a run some process owns, until that process lets go of it', () => {
+    const storage = Storage.open(path.join(dir, 'requests.db'));
+    try {
+      const queued = addRun(storage, 'queued');
+      const owned = addRun(storage, 'owned');
+      storage.runs.claimRun(owned.id, owner);
+
+      expect(storage.runs.requestStop(queued.id)).toBe(false); // nobody holds it: nothing to ask
+      expect(storage.runs.requestStop(owned.id)).toBe(true);
+      expect(storage.runs.stopsRequested(owner)).toEqual([owned.id]);
+      expect(storage.runs.stopsRequested({ pid: 1, hostId: 'elsewhere' })).toEqual([]);
+
+      // Ending the run lets go of it, and of the request: claimed again later, nobody has asked.
+      storage.runs.setStatus(owned.id, 'stopped');
+      expect(storage.runs.stopsRequested(owner)).toEqual([]);
+      storage.runs.update(owned.id, { status: 'queued' });
+      storage.runs.claimRun(owned.id, owner);
+      expect(storage.runs.stopsRequested(owner)).toEqual([]);
+    } finally {
+      storage.close();
+    }
+  });
+});
+
+describe('003-trash', () => {
+  it('adds an empty, STRICT trash to a version-2 database and keeps its rows', () => {
+    const file = path.join(dir, 'v2.db');
+    const old = openDatabase({ path: file, migrations: [migration001, migration002] });
+    old.prepare(`INSERT INTO corpora (name, text, sha256, source, chars, distinct_chars, bytes, created_at)
+      VALUES ('kept', 'abc', 'sha', 'test', 3, 3, 3, 'now')`).run();
+    old.close();
+
+    const db = openDatabase({ path: file, migrations: [migration001, migration002, migration003] });
+    try {
+      expect(schemaVersion(db)).toBe(3);
+      expect(db.prepare('SELECT name FROM corpora').all()).toEqual([{ name: 'kept' }]);
+      const trashTables = tablesOf(db).filter((t) => t.name.startsWith('trash'));
+      expect(trashTables).toEqual([{ name: 'trash', strict: 1 }, { name: 'trash_rows', strict: 1 }]);
+      expect(db.prepare('SELECT count(*) AS n FROM trash').get()).toEqual({ n: 0 });
+      // Its constraints: a known kind, JSON rows, rows that go with their item.
+      expect(() => db.prepare(`INSERT INTO trash (kind, item_id, name, deleted_at) VALUES ('sweep', 1, 'x', 'now')`).run()).toThrow(/CHECK constraint/);
+      db.prepare(`INSERT INTO trash (kind, item_id, name, deleted_at) VALUES ('run', 1, 'x', 'now')`).run();
+      expect(() => db.prepare(`INSERT INTO trash_rows (trash_id, seq, table_name, rows) VALUES (1, 0, 'runs', 'not json')`).run()).toThrow(/CHECK constraint/);
+      db.prepare(`INSERT INTO trash_rows (trash_id, seq, table_name, rows) VALUES (1, 0, 'runs', '[]')`).run();
+      db.prepare('DELETE FROM trash').run();
+      expect(db.prepare('SELECT count(*) AS n FROM trash_rows').get()).toEqual({ n: 0 });
+    } finally {
+      db.close();
+    }
+  });
+});
+
 describe('upgrading', () => {
   // A stand-in for a future migration, to show an older database upgrades with its data intact.
   const addNotes: Migration = {
-    version: 2,
+    version: LATEST_VERSION + 1,
     name: 'run notes',
     up(db) {
       db.exec(`ALTER TABLE runs ADD COLUMN notes TEXT NOT NULL DEFAULT ''`);
@@ -126,13 +215,13 @@ describe('upgrading', () => {
 
   it('upgrades an older database in place and keeps its rows', () => {
     const file = path.join(dir, 'old.db');
-    const old = Storage.open({ path: file, migrations: [migration001] });
+    const old = Storage.open({ path: file });
     const { corpus } = old.corpora.add({ name: 'kept', text: 'some text that stays' });
     old.close();
 
-    const db = openDatabase({ path: file, migrations: [migration001, addNotes] });
+    const db = openDatabase({ path: file, migrations: [...MIGRATIONS, addNotes] });
     try {
-      expect(schemaVersion(db)).toBe(2);
+      expect(schemaVersion(db)).toBe(LATEST_VERSION + 1);
       expect(db.prepare('SELECT name FROM corpora WHERE id = ?').get(corpus.id)).toEqual({ name: 'kept' });
       expect((db.prepare('SELECT name FROM pragma_table_info(?)').all('runs') as { name: string }[]).map((c) => c.name)).toContain('notes');
     } finally {
@@ -168,7 +257,9 @@ describe('upgrading', () => {
 describe('refusals', () => {
   it('refuses a database written by a newer version and leaves the file untouched', () => {
     const file = path.join(dir, 'future.db');
+    // A workbench database (its tables, which a file of another program lacks) at a later schema.
     const future = new BetterSqlite3(file);
+    migration001.up(future);
     future.exec('CREATE TABLE from_the_future (x INTEGER)');
     future.pragma('user_version = 7');
     future.close();

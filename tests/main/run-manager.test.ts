@@ -251,6 +251,24 @@ describe('RunManager', () => {
     expect(storage.integrityCheck()).toEqual(['ok']);
   });
 
+  it('ends an early-stopping run done, with the reason its engine\'s exit carries as data', async () => {
+    // Adam at a high rate on the whole seed corpus overfits within a few dozen steps: validation loss turns up.
+    const hyper = { hidden: 16, embed: 8, window: 8, batch: 'full' as const, lr: 0.05, steps: 400, valFraction: 0.2, evalEvery: 5,
+      earlyStopPatience: 3, checkpointEvery: 0, seed: 7, threads: 1 };
+    const run = createQueuedRun(storage, { corpusId, preset: 'reference', name: 'early', hyper });
+    const m = manager();
+    m.start();
+    m.enqueue(run.id);
+    const settled = await m.whenSettled(run.id);
+    expect(settled.status).toBe('done');
+    expect(settled.step).toBeLessThan(400);
+    expect(settled.reason).toBe(`Finished at step ${settled.step} (early stop: the validation loss stopped improving).`);
+    // A run that trains all its steps ends done with no reason.
+    const full = createQueuedRun(storage, { corpusId, preset: 'reference', name: 'full', hyper: { ...hyper, earlyStopPatience: 0, steps: 20 } });
+    m.enqueue(full.id);
+    expect(await m.whenSettled(full.id)).toMatchObject({ status: 'done', step: 20, reason: null });
+  });
+
   it('marks only the runs whose host is provably gone as interrupted', async () => {
     const make = (name: string) => createQueuedRun(storage, { corpusId, preset: 'reference', name, hyper: tiny });
     const here = hostname();

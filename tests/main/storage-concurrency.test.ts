@@ -158,7 +158,7 @@ describe('several processes on one file', () => {
       expect(await firstLine(child)).toBe('claimed');
       child.kill('SIGSTOP');
       // As seen a minute later: the heartbeat is long stale, yet the pid is alive, so the owner is not gone.
-      expect(storage.runs.markInterruptedIfOwnerDead(undefined, { now: Date.now() + 60_000 })).toEqual([]);
+      expect(storage.runs.markInterruptedIfOwnerDead({ now: Date.now() + 60_000 })).toEqual([]);
       expect(storage.runs.get(victim)).toMatchObject({ status: 'running', ownerPid: child.pid });
     } finally {
       child.kill('SIGKILL');

@@ -434,7 +434,7 @@ describe('liveness', () => {
     expect(storage.runs.claimRun(orphan.id, { pid, hostId: 'this-host' })).not.toBeNull();
     expect(storage.runs.claimRun(alive.id, { pid: process.pid, hostId: 'this-host' })).not.toBeNull();
 
-    const marked = storage.runs.markInterruptedIfOwnerDead(undefined, { hostId: 'this-host' });
+    const marked = storage.runs.markInterruptedIfOwnerDead({ hostId: 'this-host' });
     expect(marked.map((r) => r.id)).toEqual([orphan.id]);
     expect(marked[0]).toMatchObject({ status: 'interrupted', ownerPid: null, heartbeatAt: null });
     expect(marked[0].reason).toContain(`pid ${pid}`);
@@ -460,10 +460,10 @@ describe('liveness', () => {
     const askNever = (p: number): boolean => {
       throw new Error(`asked about pid ${p}`);
     };
-    expect(storage.runs.markInterruptedIfOwnerDead(askNever, { hostId: 'this-host', now: t0 + 9_000 })).toEqual([]);
+    expect(storage.runs.markInterruptedIfOwnerDead({ isAlive: askNever, hostId: 'this-host', now: t0 + 9_000 })).toEqual([]);
     storage.runs.heartbeat(fresh.id, t0 + 9_000);
 
-    const marked = storage.runs.markInterruptedIfOwnerDead(askNever, { hostId: 'this-host', now: t0 + 15_000 });
+    const marked = storage.runs.markInterruptedIfOwnerDead({ isAlive: askNever, hostId: 'this-host', now: t0 + 15_000 });
     expect(marked.map((r) => r.name).sort()).toEqual(['paused-stale', 'stale']);
     expect(marked.find((r) => r.name === 'stale')!.reason).toMatch(/other-machine.*no heartbeat for 15 s/);
     expect(storage.runs.get(fresh.id)!.status).toBe('running');
@@ -482,7 +482,7 @@ describe('liveness', () => {
     expect(storage.runs.claimRun(run.id, me, t0)).not.toBeNull();
     storage.runs.claimRun(other.id, me, t0);
     expect(storage.runs.heartbeatOwned(me, t0 + 8_000)).toBe(2);
-    expect(storage.runs.markInterruptedIfOwnerDead(() => true, { hostId: 'h', now: t0 + 16_000 })).toEqual([]);
+    expect(storage.runs.markInterruptedIfOwnerDead({ isAlive: () => true, hostId: 'h', now: t0 + 16_000 })).toEqual([]);
     storage.runs.release(run.id);
     expect(storage.runs.claimRun(run.id, { pid: process.pid + 1, hostId: 'h' })).not.toBeNull();
   });

@@ -1,5 +1,5 @@
-// The UI translates the engine's field messages by their shape; a new or reworded engine message
-// must not silently stay English in Chinese, and the English template must say what the engine says.
+// The UI translates the engine's field messages by the field's rule in the table; a new field or a
+// reworded message must not silently stay English in Chinese, and the English template must say what the engine says.
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_HYPERPARAMETERS, validateHyperparameters, type Hyperparameters } from '../../engine/config.ts';
 import { parseFieldError } from '../../renderer/src/lib/field-error-shapes.ts';
@@ -33,8 +33,8 @@ describe('field error shapes', () => {
     for (const field of Object.keys(DEFAULT_HYPERPARAMETERS)) expect(fields, field).toContain(field);
   });
 
-  it.each(cases)('$field: "$message" has a known shape whose English template gives it back', ({ message }) => {
-    const parts = parseFieldError(message);
+  it.each(cases)('$field: "$message" has a known shape whose English template gives it back', ({ field, message }) => {
+    const parts = parseFieldError(field, message);
     expect(parts, message).not.toBeNull();
     const label = message.slice(0, message.indexOf(' must be '));
     expect(fill(messages[parts!.id][0], { ...parts!.vars, label })).toBe(message);
@@ -42,7 +42,9 @@ describe('field error shapes', () => {
     expect(fill(messages[parts!.id][1], { ...parts!.vars, label })).not.toMatch(/\{\w+\}/);
   });
 
-  it('leaves a sentence of another shape alone', () => {
-    expect(parseFieldError('The corpus is empty.')).toBeNull();
+  it('leaves a sentence of another shape, or of a field the table lacks, alone', () => {
+    expect(parseFieldError('hidden', 'The corpus is empty.')).toBeNull();
+    expect(parseFieldError('hidden', 'Hidden size must be a whole number from 1 to 9 (got 0).')).toBeNull();
+    expect(parseFieldError('nonsense', 'Hidden size must be a whole number from 1 to 4096 (got 0).')).toBeNull();
   });
 });

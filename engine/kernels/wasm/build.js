@@ -11,7 +11,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, 'build');
 mkdirSync(outDir, { recursive: true });
 
-/** Must match MEMORY_PAGES in index.ts: the imported memory's declared limits (64 KiB pages). */
+/** Must match INITIAL_PAGES and MAXIMUM_PAGES in module.ts: the imported memory's declared limits (64 KiB pages). */
 export const INITIAL_PAGES = 16;
 export const MAXIMUM_PAGES = 32768; // 2 GiB, reserved up front so growth never moves the memory
 

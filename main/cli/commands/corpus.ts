@@ -1,11 +1,12 @@
 /** `rnnwb corpus add|list|rm`: the stored training texts. */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { addDbOption, withWorkbench } from '../context.ts';
-import { badInput } from '../errors.ts';
-import { decodeExact } from '../corpus-ref.ts';
+import { badInput, namingForceFlag } from '../errors.ts';
+import { checkUtf8, readCorpusBytes } from '../corpus-ref.ts';
+import { importProgress } from '../import-progress.ts';
 import { printJson, printLine, printListing } from '../output.ts';
+import { restoreHint } from './trash.ts';
 
 export function registerCorpusCommands(program: Command): void {
   const corpus = program.command('corpus').description('add, list and remove training texts');
@@ -16,16 +17,24 @@ export function registerCorpusCommands(program: Command): void {
       .option('--name <name>', 'corpus name (default: the file name)')
       .option('--json', 'print the stored corpus as JSON'),
   ).action(async (file: string, options: { name?: string; json?: boolean; db?: string }) => {
-    const bytes = new Uint8Array(await readFile(file).catch(() => { throw badInput(`Cannot read "${file}".`); }));
     const shown = path.basename(file);
-    if (bytes.length === 0) throw badInput(`The corpus file "${shown}" is empty.`);
-    decodeExact(bytes, shown);
-    await withWorkbench(options, async ({ api }) => {
-      const stored = await api.addCorpus({ name: options.name ?? shown, bytes, source: path.resolve(file) });
-      if (options.json) printJson(stored);
-      else if (stored.existing) printLine(`Already stored as corpus ${stored.id} "${stored.name}" (the same text); nothing added.`);
-      else printLine(`Stored corpus ${stored.id} "${stored.name}": ${stored.chars} characters, ${stored.distinct} distinct.`);
-    });
+    const progress = importProgress(shown);
+    try {
+      // Read in chunks and checked as bytes: a big file is never decoded into a string.
+      const bytes = await readCorpusBytes(file, progress.read);
+      progress.phase('checking');
+      checkUtf8(bytes, shown);
+      await withWorkbench(options, async ({ api }) => {
+        progress.phase('storing');
+        const stored = await api.addCorpus({ name: options.name ?? shown, bytes, source: path.resolve(file) });
+        progress.end();
+        if (options.json) printJson(stored);
+        else if (stored.existing) printLine(`Already stored as corpus ${stored.id} "${stored.name}" (the same text); nothing added.`);
+        else printLine(`Stored corpus ${stored.id} "${stored.name}": ${stored.chars} characters, ${stored.distinct} distinct.`);
+      });
+    } finally {
+      progress.end();
+    }
   });
 
   addDbOption(
@@ -40,14 +49,15 @@ export function registerCorpusCommands(program: Command): void {
         header: ['id', 'name', 'chars', 'distinct', 'runs', 'source'],
         row: (c) => [c.id, c.name, c.chars, c.distinct, c.runCount, c.source],
       });
-    });
+    }, { readOnly: true });
   });
 
   addDbOption(
     corpus.command('rm <name>')
       .description('remove a corpus (refused while runs use it, unless --cascade)')
-      .option('--cascade', 'also delete the runs that train on it'),
-  ).action(async (name: string, options: { cascade?: boolean; db?: string }) => {
+      .option('--cascade', 'also delete the runs that train on it')
+      .option('--force', 'with --cascade: runs another workbench process is training are stopped there first'),
+  ).action(async (name: string, options: { cascade?: boolean; force?: boolean; db?: string }) => {
     await withWorkbench(options, async ({ api }) => {
       const corpora = await api.listCorpora();
       const target = corpora.find((c) => c.name === name) ?? (/^#?\d+$/.test(name) ? corpora.find((c) => c.id === Number(name.replace('#', ''))) : undefined);
@@ -60,8 +70,9 @@ export function registerCorpusCommands(program: Command): void {
           throw badInput(`Corpus "${target.name}" is used by ${impact.runs.length} run(s): ${names}. Remove those first, or run \`rnnwb corpus rm ${JSON.stringify(target.name)} --cascade\` to delete it with them.`);
         }
       }
-      await api.deleteCorpus(target.id, { cascade: options.cascade ?? false });
-      printLine(`Removed corpus "${target.name}".`);
+      const trashed = await api.deleteCorpus(target.id, { cascade: options.cascade ?? false, force: options.force ?? false })
+        .catch((error: unknown) => { throw namingForceFlag(error); });
+      printLine(`Removed corpus "${target.name}". ${restoreHint(trashed.id)}`);
     });
   });
 }

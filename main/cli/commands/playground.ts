@@ -1,7 +1,7 @@
 /** `rnnwb eval`, `predict`, `generate`: use a checkpoint. */
 import type { Command } from 'commander';
 import { addDbOption, withWorkbench } from '../context.ts';
-import { resolveCorpusRef } from '../corpus-ref.ts';
+import { decodeExact, resolveCorpusRef } from '../corpus-ref.ts';
 import { badInput } from '../errors.ts';
 import { parseNumber, parseWholeNumber } from '../hyper-flags.ts';
 import { printJson, printLine } from '../output.ts';
@@ -20,10 +20,10 @@ export function registerPlaygroundCommands(program: Command): void {
       const corpus = await resolveCorpusRef(api, options.corpus);
       const result = await api.evaluate(corpus.kind === 'stored'
         ? { checkpointId: checkpoint.id, corpusId: corpus.corpus.id }
-        : { checkpointId: checkpoint.id, text: corpus.text });
+        : { checkpointId: checkpoint.id, text: decodeExact(corpus.bytes, corpus.name) });
       if (options.json) return printJson(result);
       printLine(`${checkpoint.runName}@${checkpoint.step} on ${options.corpus}: loss ${result.loss.toFixed(4)} nats, ${result.bitsPerChar.toFixed(4)} bits per character, accuracy ${(result.accuracy * 100).toFixed(1)}% over ${result.windows} windows.`);
-    });
+    }, { readOnly: true });
   });
 
   addDbOption(
@@ -45,7 +45,7 @@ export function registerPlaygroundCommands(program: Command): void {
           if (result.note) process.stderr.write(`note: ${result.note}\n`);
         }
       }
-    });
+    }, { readOnly: true });
   });
 
   addDbOption(
@@ -67,6 +67,6 @@ export function registerPlaygroundCommands(program: Command): void {
       });
       if (options.json) return printJson({ checkpoint: checkpoint.id, prime: result.prime ?? options.prime, text: result.text });
       printLine(result.text);
-    });
+    }, { readOnly: true });
   });
 }

@@ -2,10 +2,11 @@
 import type { Command } from 'commander';
 import type { RunDetail } from '../../api/contract.ts';
 import { addDbOption, withWorkbench } from '../context.ts';
-import { badInput } from '../errors.ts';
+import { badInput, namingForceFlag } from '../errors.ts';
 import { formatLoss, printJson, printLine, printListing, printTable } from '../output.ts';
 import { parseWholeNumber } from '../hyper-flags.ts';
 import { isCheckpointRef, resolveWholeRun } from '../run-ref.ts';
+import { restoreHint } from './trash.ts';
 
 export function registerRunCommands(program: Command): void {
   addDbOption(
@@ -23,7 +24,7 @@ export function registerRunCommands(program: Command): void {
           formatLoss(r.lastTrainLoss), formatLoss(r.lastValLoss), r.createdAt,
         ],
       });
-    });
+    }, { readOnly: true });
   });
 
   addDbOption(
@@ -35,23 +36,24 @@ export function registerRunCommands(program: Command): void {
       const run = await api.getRun((await resolveWholeRun(api, ref, 'show')).id);
       if (options.json) return printJson(run);
       printRun(run);
-    });
+    }, { readOnly: true });
   });
 
   addDbOption(
-    program.command('rm <run>').description('delete a run with its checkpoints, samples and metrics; RUN@STEP or #ID deletes just that checkpoint'),
-  ).action(async (ref: string, options: { db?: string }) => {
+    program.command('rm <run>').description('delete a run with its checkpoints, samples and metrics; RUN@STEP or #ID deletes just that checkpoint')
+      .option('--force', 'a run another workbench process is training: ask that process to stop it, then delete it'),
+  ).action(async (ref: string, options: { force?: boolean; db?: string }) => {
     await withWorkbench(options, async ({ api }) => {
       if (isCheckpointRef(ref)) {
         const checkpoint = await api.resolveCheckpoint(ref);
-        await api.deleteCheckpoint(checkpoint.id);
-        printLine(`Deleted checkpoint #${checkpoint.id} (${checkpoint.runName}@${checkpoint.step}); run "${checkpoint.runName}" keeps its other checkpoints.`);
+        const trashed = await api.deleteCheckpoint(checkpoint.id);
+        printLine(`Deleted checkpoint #${checkpoint.id} (${checkpoint.runName}@${checkpoint.step}); run "${checkpoint.runName}" keeps its other checkpoints. ${restoreHint(trashed.id)}`);
         return;
       }
       const run = await api.resolveRun(ref);
       const impact = await api.runDeleteImpact(run.id);
-      await api.deleteRun(run.id);
-      printLine(`Deleted run ${run.id} "${run.name}" (${impact.checkpoints} checkpoints, ${impact.samples} samples, ${impact.metrics} metric points).`);
+      const trashed = await api.deleteRun(run.id, { force: options.force ?? false }).catch((error: unknown) => { throw namingForceFlag(error); });
+      printLine(`Deleted run ${run.id} "${run.name}" (${impact.checkpoints} checkpoints, ${impact.samples} samples, ${impact.metrics} metric points). ${restoreHint(trashed.id)}`);
     });
   });
 
@@ -107,7 +109,7 @@ export function registerRunCommands(program: Command): void {
           printLine(`${c.runName}: ${result.samples.texts[i] ?? `(${result.samples.errors[i] ?? 'no sample'})`}`);
         });
       }
-    });
+    }, { readOnly: true });
   });
 }
 

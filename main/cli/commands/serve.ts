@@ -1,8 +1,9 @@
 /** `rnnwb serve`: the workbench in a browser, on 127.0.0.1 only. */
 import path from 'node:path';
 import type { Command } from 'commander';
-import { buildRendererIfStale } from '../../../bin/bundle.js';
-import { DEFAULT_RENDERER_DIR, startBrowserHost } from '../../transport/ws-server.ts';
+import { buildRendererIfStale } from '../../build/renderer.ts';
+import { DEFAULT_RENDERER_DIR } from '../../transport/built-ui.ts';
+import { startBrowserHost } from '../../transport/ws-server.ts';
 import { addDbOption, withWorkbench } from '../context.ts';
 import { badInput } from '../errors.ts';
 import { parseWholeNumber } from '../hyper-flags.ts';

@@ -1,12 +1,13 @@
 /** `rnnwb train`, `resume` and `sweep`: start runs and follow them to their end. */
 import type { Command } from 'commander';
-import { validateAgainstCorpus } from '../../../engine/config.ts';
+import { describeFieldErrors, validateAgainstCorpus } from '../../../engine/config.ts';
+import { expandGrid } from '../../runs/plan.ts';
 import type { WorkbenchApi } from '../../api/contract.ts';
 import { addDbOption, withWorkbench } from '../context.ts';
 import { corpusLength, resolveCorpusRef, storeCorpus, type CorpusRef } from '../corpus-ref.ts';
 import { badInput } from '../errors.ts';
 import { createAndFollow } from '../follow.ts';
-import { addTrainingFlags, describeFieldErrors, parseGrid, parseWholeNumber, trainingChoice, type TrainingChoice } from '../hyper-flags.ts';
+import { addTrainingFlags, parseGrid, parseWholeNumber, trainingChoice, type TrainingChoice } from '../hyper-flags.ts';
 import { resolveWholeRun } from '../run-ref.ts';
 
 export function registerTrainCommands(program: Command): void {
@@ -66,7 +67,7 @@ export function registerTrainCommands(program: Command): void {
       await withWorkbench(options, async ({ api }) => {
         const ref = await resolveCorpusRef(api, options.corpus);
         // Every grid point must be usable before any run is stored.
-        for (const point of gridPoints(grid)) {
+        for (const point of expandGrid(grid)) {
           await refuseBadChoice(api, ref, { preset: choice.preset, hyper: { ...choice.hyper, ...point } });
         }
         const corpus = await storeCorpus(api, ref);
@@ -89,13 +90,4 @@ async function refuseBadChoice(api: WorkbenchApi, ref: CorpusRef, choice: Traini
   if (fieldErrors) throw badInput(fieldErrors);
   const corpusError = check.corpusError ?? validateAgainstCorpus(check.hyper, corpusLength(ref));
   if (corpusError) throw badInput(corpusError);
-}
-
-function gridPoints(grid: Record<string, (number | string)[] | undefined>): Record<string, number | string>[] {
-  let points: Record<string, number | string>[] = [{}];
-  for (const [field, values] of Object.entries(grid)) {
-    if (!values) continue;
-    points = points.flatMap((p) => values.map((v) => ({ ...p, [field]: v })));
-  }
-  return points;
 }

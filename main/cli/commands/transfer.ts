@@ -1,5 +1,5 @@
 /** `rnnwb export` and `import`: checkpoints as .safetensors files. */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { VocabularySource } from '../../api/contract.ts';
@@ -11,15 +11,16 @@ import { printJson, printLine } from '../output.ts';
 export function registerTransferCommands(program: Command): void {
   addDbOption(
     program.command('export <checkpoint> <file>')
-      .description('write a checkpoint (RUN, RUN@STEP, RUN@best, RUN@final, #ID) to a .safetensors file')
-      .option('--with-optimizer', 'include the optimizer state (to continue training elsewhere)'),
-  ).action(async (ref: string, file: string, options: { withOptimizer?: boolean; db?: string }) => {
+      .description('write a checkpoint (RUN, RUN@STEP, RUN@best, RUN@final, #ID) to a .safetensors file; an existing file is kept unless --force')
+      .option('--with-optimizer', 'include the optimizer state (to continue training elsewhere)')
+      .option('--force', 'replace <file> if it already exists'),
+  ).action(async (ref: string, file: string, options: { withOptimizer?: boolean; force?: boolean; db?: string }) => {
     await withWorkbench(options, async ({ api }) => {
       const checkpoint = await api.resolveCheckpoint(ref);
       const exported = await api.exportCheckpoint({ checkpointId: checkpoint.id, withOptimizer: options.withOptimizer ?? false });
-      await writeFile(file, exported.bytes).catch((error: Error) => { throw badInput(`Cannot write "${file}": ${error.message}`); });
+      await writeExport(file, exported.bytes, options.force ?? false);
       printLine(`Wrote ${checkpoint.runName}@${checkpoint.step} (${exported.bytes.length} bytes) to ${file}.`);
-    });
+    }, { readOnly: true });
   });
 
   addDbOption(
@@ -37,6 +38,25 @@ export function registerTransferCommands(program: Command): void {
       printLine(`Imported run ${run.id} "${run.name}": ${run.hyper.cell}, ${run.parameterCount} parameters, vocabulary of ${run.vocabSize}.`);
     });
   });
+}
+
+/**
+ * Never writes over an existing file unless `force`. A replacement is written beside the old file and
+ * renamed over it, so a write that fails half way (a full disk) leaves the old file as it was.
+ */
+async function writeExport(file: string, bytes: Uint8Array, force: boolean): Promise<void> {
+  const target = force ? `${file}.${process.pid}.partial` : file;
+  try {
+    // 'wx': the existence check and the creation are one step, so nothing can slip in between.
+    await writeFile(target, bytes, { flag: 'wx' });
+    if (force) await rename(target, file);
+  } catch (error) {
+    if (force) await rm(target, { force: true });
+    if (!force && (error as NodeJS.ErrnoException).code === 'EEXIST') {
+      throw badInput(`"${file}" already exists; nothing was written. Add --force to replace it.`);
+    }
+    throw badInput(`Cannot write "${file}": ${(error as Error).message}`);
+  }
 }
 
 async function readBytes(file: string): Promise<Uint8Array> {

@@ -3,11 +3,13 @@
  * shipped (a database that already ran it would not run it again).
  */
 import { migration001 } from './001-initial.ts';
+import { migration002 } from './002-stop-requests.ts';
+import { migration003 } from './003-trash.ts';
 import type { Migration } from './types.ts';
 
 export type { Migration } from './types.ts';
 
-export const MIGRATIONS: readonly Migration[] = [migration001];
+export const MIGRATIONS: readonly Migration[] = [migration001, migration002, migration003];
 
 /** The schema version this build writes. */
 export const LATEST_VERSION = MIGRATIONS.length === 0 ? 0 : MIGRATIONS[MIGRATIONS.length - 1].version;

@@ -4,6 +4,7 @@
  */
 import type { CorpusDetail, CorpusStats, DeleteImpact, Id } from '../../../main/api/contract.ts';
 import { api, messageOf } from './api.ts';
+import { Deletion } from './deletion.svelte.ts';
 import { workbench } from './workbench.svelte.ts';
 
 export class CorpusWorkspace {
@@ -21,6 +22,7 @@ export class CorpusWorkspace {
   notice = $state<string | null>(null);
   busy = $state(false);
   pendingDelete = $state.raw<{ id: Id; name: string; impact: DeleteImpact } | null>(null);
+  readonly deletion = new Deletion();
   /** Stats answers can overtake each other while a window size is typed: only the latest request's is shown. */
   #statsRequest = 0;
 
@@ -110,25 +112,34 @@ export class CorpusWorkspace {
     if (!this.selected) return;
     try {
       const impact = await api.corpusDeleteImpact(this.selected.id);
+      this.deletion.reset();
       this.pendingDelete = { id: this.selected.id, name: this.selected.name, impact };
     } catch (error) {
       this.error = messageOf(error);
     }
   }
 
+  /** Refused while another process trains one of its runs: the dialog stays, with its sentence and "Stop it and delete". */
   async confirmDelete(): Promise<void> {
     const pending = this.pendingDelete;
-    this.pendingDelete = null;
     if (!pending) return;
     try {
-      await api.deleteCorpus(pending.id, { cascade: pending.impact.runs.length > 0 });
+      const deleted = await this.deletion.attempt((options) => api.deleteCorpus(pending.id, { cascade: pending.impact.runs.length > 0, ...options }));
+      if (!deleted) return;
+      this.pendingDelete = null;
       if (this.selected?.id === pending.id) {
         this.selected = null;
         this.stats = null;
       }
       await Promise.all([workbench.refreshCorpora(), workbench.refreshRuns()]);
     } catch (error) {
+      this.pendingDelete = null;
       this.error = messageOf(error);
     }
+  }
+
+  cancelDelete(): void {
+    this.pendingDelete = null;
+    this.deletion.reset();
   }
 }

@@ -1,7 +1,7 @@
 /**
  * The message beside a New-run field in the UI's language. The engine's validateHyperparameters (run
- * here and by the host) writes English sentences of a few fixed shapes; English shows them exactly as
- * written, other languages rebuild them from the field's own label and the numbers in the sentence.
+ * here and by the host) writes English sentences from the field table; English shows them exactly as
+ * written, other languages rebuild them from the field's own label, its rule and the value given.
  * A sentence of an unknown shape stays as it is rather than being guessed at.
  */
 import { i18n, t } from './i18n.svelte.ts';
@@ -17,6 +17,6 @@ function shortLabel(field: string): string {
 
 export function fieldErrorText(field: string, english: string): string {
   if (i18n.language === 'en') return english;
-  const parts = parseFieldError(english);
+  const parts = parseFieldError(field, english);
   return parts ? t(parts.id, { ...parts.vars, label: shortLabel(field) }) : english;
 }

@@ -5,12 +5,19 @@
  */
 import type { CheckpointSummary, Id, PredictResult, TraceResult, VocabularySource } from '../../../main/api/contract.ts';
 import { api, messageOf } from './api.ts';
+import type { TraceCell } from './gate-equations.ts';
+import { finalCheckpoint } from './checkpoint-pick.ts';
 import { workbench } from './workbench.svelte.ts';
+
+/** Units a heatmap shows at once; a wider layer scrolls through them (rows stay readable). */
+export const UNITS_SHOWN = 32;
 
 export class Playground {
   runId = $state<Id | null>(null);
   checkpointId = $state<Id | null>(null);
   checkpoints = $state.raw<CheckpointSummary[]>([]);
+  /** The run's best checkpoint (lowest validation loss), offered beside the final one that opens by default. */
+  bestCheckpointId = $state<Id | null>(null);
   /** The model's characters (the run's vocabulary, else its corpus's), to mark unknown ones as they are typed. */
   vocabulary = $state.raw<Set<string> | null>(null);
   text = $state('');
@@ -35,6 +42,11 @@ export class Playground {
   tracing = $state(false);
   layer = $state(0);
   unit = $state(0);
+  /** Re-trace as the text changes, and when another run or checkpoint is picked. */
+  followText = $state(true);
+  /** The character and unit the gates readout shows (hover or arrow keys), and the first unit row shown. */
+  focus = $state<TraceCell | null>(null);
+  unitStart = $state(0);
 
   importError = $state<string | null>(null);
   importing = $state(false);
@@ -66,10 +78,15 @@ export class Playground {
     this.checkpointId = null;
     this.checkpoints = [];
     this.vocabulary = null;
+    this.bestCheckpointId = null;
     this.prediction = null;
-    this.trace = null;
     this.generated = null;
-    if (runId === null) return;
+    // The gates stay on screen while another run loads when they follow the text (replaced, not blanked).
+    if (!this.followText) this.trace = null;
+    if (runId === null) {
+      this.trace = null;
+      return;
+    }
     try {
       const [checkpoints, best] = await Promise.all([
         api.listCheckpoints(runId),
@@ -77,10 +94,12 @@ export class Playground {
       ]);
       if (this.runId !== runId) return;
       this.checkpoints = checkpoints;
-      this.checkpointId = best?.id ?? checkpoints[checkpoints.length - 1]?.id ?? null;
+      this.bestCheckpointId = best?.id ?? null;
+      this.checkpointId = finalCheckpoint(checkpoints)?.id ?? best?.id ?? null;
       const vocabulary = await this.#vocabularyOf(runId);
       if (this.runId === runId) this.vocabulary = vocabulary;
       this.schedulePredict(0);
+      this.#followText();
     } catch (error) {
       this.predictError = messageOf(error);
     }
@@ -97,8 +116,32 @@ export class Playground {
 
   selectCheckpoint(id: Id): void {
     this.checkpointId = id;
-    this.trace = null;
+    if (!this.followText) this.trace = null;
     this.schedulePredict(0);
+    this.#followText();
+  }
+
+  #followText(): void {
+    // A trace of the previous model is never left beside another one.
+    if (this.followText && this.text.length > 0 && this.checkpointId !== null) void this.runTrace();
+    else this.trace = null;
+  }
+
+  /** Shows this character and unit in the readout, scrolling the unit rows to it. */
+  setFocus(cell: TraceCell): void {
+    this.focus = cell;
+    this.showUnit(cell.unit);
+  }
+
+  /** Picks the unit for the unit chart, scrolling the unit rows to it. */
+  pickUnit(unit: number): void {
+    this.unit = unit;
+    this.showUnit(unit);
+  }
+
+  showUnit(unit: number): void {
+    if (unit < this.unitStart) this.unitStart = unit;
+    else if (unit >= this.unitStart + UNITS_SHOWN) this.unitStart = unit - UNITS_SHOWN + 1;
   }
 
   schedulePredict(delay = 120): void {
@@ -165,6 +208,14 @@ export class Playground {
       this.layer = Math.min(this.layer, result.layers.length - 1);
       const H = result.layers[0] ? Object.values(result.layers[0].gates)[0]?.[0]?.length ?? 0 : 0;
       this.unit = Math.min(this.unit, Math.max(0, H - 1));
+      this.unitStart = Math.max(0, Math.min(this.unitStart, H - UNITS_SHOWN));
+      // The readout keeps its place in the new text where it can; it never points past it.
+      if (this.focus) {
+        this.focus = result.chars.length === 0 ? null : {
+          position: Math.min(this.focus.position, result.chars.length - 1),
+          unit: Math.min(this.focus.unit, Math.max(0, H - 1)),
+        };
+      }
     } catch (error) {
       if (seq !== this.#traceSeq) return;
       this.trace = null;

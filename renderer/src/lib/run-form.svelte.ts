@@ -5,41 +5,23 @@
  * Sweep mode reads comma-separated lists; the grid is the product of the fields with several values.
  */
 import {
-  CELL_KINDS, DEFAULT_HYPERPARAMETERS, OBJECTIVES, OPTIMIZERS, SCHEDULES,
-  memoryEstimate, parameterCount, validateAgainstCorpus, validateHyperparameters,
+  DEFAULT_HYPERPARAMETERS, validateHyperparameters,
   type FieldErrors, type Hyperparameters, type PresetName,
 } from '../../../engine/config.ts';
+import { sampleLengthProblem, sampleTemperatureProblem } from '../../../engine/fields.ts';
+import { gridSize, type SweepGrid } from '../../../engine/sweep-grid.ts';
 import type { CorpusSummary, HyperparameterCheck, Id } from '../../../main/api/contract.ts';
 import { api, messageOf } from './api.ts';
+import { FIELD_KEYS, FIELD_KINDS, type FieldKey, type FieldKind } from './run-form-fields.ts';
+import { estimateRun, type RunEstimate } from './run-estimate.ts';
 
-export type FieldKey = Exclude<keyof Hyperparameters, 'steps'>;
-export type FieldKind = 'int' | 'number' | 'choice' | 'batch';
-
-export const FIELD_KINDS: Record<FieldKey, FieldKind> = {
-  cell: 'choice', layers: 'int', hidden: 'int', embed: 'int', window: 'int', objective: 'choice', dropout: 'number',
-  batch: 'batch', epochs: 'int', optimizer: 'choice', lr: 'number', momentum: 'number', weightDecay: 'number',
-  schedule: 'choice', decayEvery: 'int', decayGamma: 'number', clip: 'number',
-  valFraction: 'number', evalEvery: 'int', earlyStopPatience: 'int', checkpointEvery: 'int', keepLast: 'int',
-  seed: 'int', threads: 'int', stride: 'int',
-};
-
-export const CHOICES: Partial<Record<FieldKey, readonly string[]>> = {
-  cell: CELL_KINDS, objective: OBJECTIVES, optimizer: OPTIMIZERS, schedule: SCHEDULES,
-};
-
-/** The form's sections, in tab order. `length` is the epochs-or-steps pair. */
-export const SECTIONS: { id: 'model' | 'training' | 'validation' | 'reproducibility'; fields: (FieldKey | 'length')[] }[] = [
-  { id: 'model', fields: ['cell', 'layers', 'hidden', 'embed', 'window', 'objective', 'dropout'] },
-  { id: 'training', fields: ['batch', 'length', 'optimizer', 'lr', 'momentum', 'weightDecay', 'schedule', 'decayEvery', 'decayGamma', 'clip'] },
-  { id: 'validation', fields: ['valFraction', 'evalEvery', 'earlyStopPatience', 'checkpointEvery', 'keepLast'] },
-  { id: 'reproducibility', fields: ['seed', 'threads', 'stride'] },
-];
+export { CHOICES, FIELD_KINDS, SECTIONS, type FieldKey } from './run-form-fields.ts';
 
 type Values = Record<FieldKey, string> & { steps: string };
 
 function toValues(h: Hyperparameters): Values {
   const out = {} as Values;
-  for (const key of Object.keys(FIELD_KINDS) as FieldKey[]) out[key] = String(h[key]);
+  for (const key of FIELD_KEYS) out[key] = String(h[key]);
   out.steps = h.steps === null ? '' : String(h.steps);
   return out;
 }
@@ -77,7 +59,7 @@ export class RunForm {
   /** Each field's list of parsed values (one value unless sweeping). */
   lists = $derived.by(() => {
     const out = {} as Record<FieldKey | 'steps', (number | string)[]>;
-    for (const key of Object.keys(FIELD_KINDS) as FieldKey[]) {
+    for (const key of FIELD_KEYS) {
       const texts = this.sweep ? splitList(this.values[key]) : [this.values[key]];
       out[key] = texts.map((text) => parseOne(FIELD_KINDS[key], text));
     }
@@ -89,21 +71,21 @@ export class RunForm {
   /** The first value of every field: the single run, or the sweep's base. */
   hyper = $derived.by((): Hyperparameters => {
     const h = {} as Record<string, unknown>;
-    for (const key of Object.keys(FIELD_KINDS) as FieldKey[]) h[key] = this.lists[key][0];
+    for (const key of FIELD_KEYS) h[key] = this.lists[key][0];
     h.steps = this.lengthBy === 'steps' ? this.lists.steps[0] : null;
     return h as unknown as Hyperparameters;
   });
 
   /** Fields with several values (sweep mode) and the values. */
   grid = $derived.by(() => {
-    const grid: Partial<Record<keyof Hyperparameters, (number | string)[]>> = {};
+    const grid: SweepGrid = {};
     if (!this.sweep) return grid;
-    for (const key of Object.keys(FIELD_KINDS) as FieldKey[]) if (this.lists[key].length > 1) grid[key] = this.lists[key];
+    for (const key of FIELD_KEYS) if (this.lists[key].length > 1) grid[key] = this.lists[key];
     if (this.lengthBy === 'steps' && this.lists.steps.length > 1) grid.steps = this.lists.steps;
     return grid;
   });
 
-  runCount = $derived(Object.values(this.grid).reduce((n, values) => n * (values?.length ?? 1), 1));
+  runCount = $derived(gridSize(this.grid));
 
   /** Every field's problem; in sweep mode each listed value is checked in turn against the base. */
   errors = $derived.by((): FieldErrors => {
@@ -118,30 +100,20 @@ export class RunForm {
     return errors;
   });
 
-  /** The sample settings' problems, as the host words them (main/runs/plan.ts sampleSettings). */
+  /** The sample settings' problems (by the limits the host and the engine apply: engine/fields.ts), as what was typed. */
   sampleErrors = $derived.by((): { length?: number | string; temperature?: number | string } => {
     const errors: { length?: number | string; temperature?: number | string } = {};
-    const length = parseOne('int', this.sample.length) as number;
-    const temperature = parseOne('number', this.sample.temperature) as number;
-    if (!Number.isInteger(length) || length < 1 || length > 10_000) errors.length = this.sample.length.trim() || 'nothing';
-    if (!Number.isFinite(temperature) || temperature <= 0 || temperature > 10) errors.temperature = this.sample.temperature.trim() || 'nothing';
+    if (sampleLengthProblem(parseOne('int', this.sample.length))) errors.length = this.sample.length.trim() || 'nothing';
+    if (sampleTemperatureProblem(parseOne('number', this.sample.temperature))) errors.temperature = this.sample.temperature.trim() || 'nothing';
     return errors;
   });
 
   valid = $derived(Object.keys(this.errors).length === 0 && Object.keys(this.sampleErrors).length === 0);
 
   /** Parameter count and memory computed here as you type; the host's check replaces them when it answers. */
-  estimate(corpus: CorpusSummary | undefined): { parameters: number; memory: number; windows: number; corpusError: string | null } | null {
+  estimate(corpus: CorpusSummary | undefined): RunEstimate | null {
     if (!corpus || !this.valid) return null;
-    const h = this.hyper;
-    const train = Math.floor(corpus.chars * (1 - h.valFraction));
-    const windows = h.objective === 'next' ? Math.max(0, train - h.window) : Math.max(0, Math.floor((train - 1) / h.window));
-    return {
-      parameters: parameterCount(h, corpus.distinct),
-      memory: memoryEstimate(h, corpus.distinct, windows),
-      windows,
-      corpusError: validateAgainstCorpus(h, corpus.chars),
-    };
+    return estimateRun(this.hyper, corpus);
   }
 
   async loadPresets(): Promise<void> {

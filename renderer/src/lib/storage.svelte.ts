@@ -4,6 +4,7 @@
  */
 import type { DeleteImpact, Id, StorageInfo } from '../../../main/api/contract.ts';
 import { api, messageOf } from './api.ts';
+import { Deletion } from './deletion.svelte.ts';
 import { workbench } from './workbench.svelte.ts';
 
 export type PendingDelete = { kind: 'run' | 'corpus'; id: Id; name: string; impact: DeleteImpact };
@@ -14,6 +15,7 @@ export class StorageState {
   busy = $state(false);
   concurrency = $state<number | null>(null);
   pending = $state.raw<PendingDelete | null>(null);
+  readonly deletion = new Deletion();
   vacuumedFrom = $state<number | null>(null);
 
   async load(): Promise<void> {
@@ -71,22 +73,32 @@ export class StorageState {
     this.error = null;
     try {
       const impact = kind === 'run' ? await api.runDeleteImpact(id) : await api.corpusDeleteImpact(id);
+      this.deletion.reset();
       this.pending = { kind, id, name, impact };
     } catch (error) {
       this.error = messageOf(error);
     }
   }
 
+  /** Refused while another process trains the run: the dialog stays, with its sentence and "Stop it and delete". */
   async confirmDelete(): Promise<void> {
     const pending = this.pending;
-    this.pending = null;
     if (!pending) return;
     try {
-      if (pending.kind === 'run') await api.deleteRun(pending.id);
-      else await api.deleteCorpus(pending.id, { cascade: pending.impact.runs.length > 0 });
+      const deleted = await this.deletion.attempt((options) => pending.kind === 'run'
+        ? api.deleteRun(pending.id, options)
+        : api.deleteCorpus(pending.id, { cascade: pending.impact.runs.length > 0, ...options }));
+      if (!deleted) return;
+      this.pending = null;
       await Promise.all([workbench.refreshRuns(), workbench.refreshCorpora(), this.load()]);
     } catch (error) {
+      this.pending = null;
       this.error = messageOf(error);
     }
+  }
+
+  cancelDelete(): void {
+    this.pending = null;
+    this.deletion.reset();
   }
 }

@@ -10,8 +10,8 @@ import type {
 import type { ProgressMetrics } from '../../../engine/protocol.ts';
 import { api, messageOf, onConnectionChange } from './api.ts';
 
-export type View = 'corpora' | 'new-run' | 'training' | 'compare' | 'playground' | 'storage';
-export const VIEWS: View[] = ['corpora', 'new-run', 'training', 'compare', 'playground', 'storage'];
+export type View = 'start' | 'corpora' | 'new-run' | 'training' | 'compare' | 'playground' | 'storage';
+export const VIEWS: View[] = ['start', 'corpora', 'new-run', 'training', 'compare', 'playground', 'storage'];
 
 export const LIVE_STATUSES: RunStatus[] = ['queued', 'running', 'paused'];
 const MAX_POINTS = 2000;
@@ -77,7 +77,16 @@ export class RunSeries {
 }
 
 class Workbench {
-  view = $state<View>('corpora');
+  #view = $state<View>('corpora');
+  /** Set once anything picks a view: the start page then no longer takes over an empty database. */
+  #navigated = false;
+  get view(): View {
+    return this.#view;
+  }
+  set view(view: View) {
+    this.#navigated = true;
+    this.#view = view;
+  }
   corpora = $state<CorpusSummary[]>([]);
   runs = $state<RunSummary[]>([]);
   /** A message for the whole window (lost connection, failed refresh). */
@@ -104,6 +113,8 @@ class Workbench {
       if (this.connected && !wasConnected) void Promise.all([this.refreshCorpora(), this.refreshRuns()]);
     });
     await Promise.all([this.refreshCorpora(), this.refreshRuns()]);
+    // A first start (nothing stored yet) opens on the start page, unless a view was picked meanwhile.
+    if (!this.#navigated && this.corpora.length === 0 && this.runs.length === 0) this.#view = 'start';
   }
 
   stop(): void {

@@ -1,7 +1,9 @@
 // The WebAssembly kernels (AssemblyScript, f32x4 SIMD). Built twice by ../build.js: plain SIMD, and
 // relaxed SIMD where `madd` becomes a fused multiply-add. Every pointer is a byte address into the
-// imported shared memory; the JavaScript side (../index.ts) owns allocation and threading. Nothing
-// here allocates, so several instances (one per worker thread) can share one memory.
+// imported shared memory; the JavaScript side owns allocation (../arena.ts) and threading (../pool.ts).
+// Nothing here allocates, so several instances (one per worker thread) can share one memory. The
+// threads call exports by the names in ../ops.ts's op table (tests/engine/wasm-kernels.test.ts checks
+// both builds have them), and ../module.ts declares every export's signature for JavaScript.
 //
 // Matrix kernels take an output range (rows/columns of the OUTPUT) so threads split work over output
 // elements only. Every output element is computed by the same sequence of operations whichever tile
@@ -830,9 +832,9 @@ export function crossEntropyForward(probs: usize, logits: usize, targets: usize,
   return total;
 }
 
-/** dlogits(N,V) += (probs - onehot(y)) / N */
-export function crossEntropyBackward(dlogits: usize, probs: usize, targets: usize, N: i32, V: i32): void {
-  const scale: f32 = <f32>(1.0 / <f64>N);
+/** dlogits(N,V) += (probs - onehot(y)) / meanOver (the batch's row count: N, or more when these rows are one chunk) */
+export function crossEntropyBackward(dlogits: usize, probs: usize, targets: usize, N: i32, V: i32, meanOver: i32): void {
+  const scale: f32 = <f32>(1.0 / <f64>meanOver);
   const sv = f32x4.splat(scale);
   const rowV = <usize>V << 2;
   for (let n = 0; n < N; n++) {

@@ -8,5 +8,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // The CLI the tests spawn runs from dist/ (bin/rnnwb.js): built once here when stale.
+    globalSetup: ['tests/bundle-setup.ts'],
   },
 });

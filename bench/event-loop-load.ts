@@ -1,16 +1,16 @@
 /**
  * The load of issue 8's event-loop target, on the real service and a real database file: a 20-run
  * compare (20,000 metric rows each), a 100,000-character generation and two training runs (real engine
- * processes), all at once — while `monitorEventLoopDelay` watches the event loop of this process, the
- * one that owns the connections (the browser host's; in the app, the backend's main thread, with the
- * window's process freer still). Shared by bench/event-loop.ts (the figure) and
- * tests/main/event-loop.test.ts (a bound that can fail).
+ * processes), all at once — while a StallWatch watches the event loop of this thread: the one that owns
+ * the connections (the service in process, as the browser host and the app's backend run it) or the
+ * window (a page's port to the backend process, see tests/main/event-loop.test.ts). Shared by
+ * bench/event-loop.ts (the figure) and tests/main/event-loop.test.ts (a bound that can fail).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Id, RunEvent } from '../main/api/contract.ts';
-import { createWorkbenchService, type WorkbenchService } from '../main/api/service.ts';
+import type { Id, RunEvent, WorkbenchApi } from '../main/api/contract.ts';
+import { createWorkbenchService } from '../main/api/service.ts';
 import { Storage } from '../main/storage/index.ts';
 import { fillRuns } from './metric-rows.ts';
 import { SHARED } from './workloads.ts';
@@ -71,18 +71,31 @@ export async function prepareLoad(options: { runs?: number; rows?: number } = {}
   }
 }
 
-/** Runs the load once on a prepared database and reports how long this thread's event loop was held up. */
+/** Runs the load once on a prepared database, with the service in this process, and reports how long this thread's event loop was held up. */
 export async function measureStalls(prepared: Prepared, options: LoadOptions): Promise<StallReport> {
   const service = createWorkbenchService({ dbPath: prepared.dbPath, concurrency: 2, offload: options.offload, adoptQueued: false });
   try {
-    const training = await startTraining(service, prepared.corpusId);
-    let trainingEvents = 0;
-    const stopCounting = service.onRunEvent((event) => {
-      if (event.type === 'progress' && training.includes(event.runId)) trainingEvents++;
-    });
-    // Warm the workers (thread start, kernels, model) outside the window measured: a page that has been
-    // open a while finds them warm.
-    await service.predict({ checkpointId: prepared.checkpointId, text: 'He' });
+    return { offload: options.offload, ...(await runLoad(service, prepared, options.generateLength)) };
+  } finally {
+    await service.close();
+  }
+}
+
+/**
+ * The load through any WorkbenchApi (the service in process, or a page's port to the app's backend
+ * process), measured on this thread: two runs start training, then the compare and the generation run
+ * at once; the training runs are stopped after.
+ */
+export async function runLoad(api: WorkbenchApi, prepared: Prepared, generateLength = 100_000): Promise<Omit<StallReport, 'offload'>> {
+  const training = await startTraining(api, prepared.corpusId);
+  let trainingEvents = 0;
+  const stopCounting = api.onRunEvent((event) => {
+    if (event.type === 'progress' && training.includes(event.runId)) trainingEvents++;
+  });
+  try {
+    // Warm both query workers (thread start, kernels, model) outside the window measured: a page that
+    // has been open a while finds them warm.
+    await Promise.all([1, 2].map(() => api.predict({ checkpointId: prepared.checkpointId, text: 'He' })));
 
     const watch = new StallWatch();
     const timed = async <T>(call: () => Promise<T>) => {
@@ -91,14 +104,11 @@ export async function measureStalls(prepared: Prepared, options: LoadOptions): P
       return { value, ms: performance.now() - t0 };
     };
     const [compared, generated] = await Promise.all([
-      timed(() => service.compare({ runIds: prepared.runIds, maxPoints: 500 })),
-      timed(() => service.generate({ checkpointId: prepared.checkpointId, prime: 'He', length: options.generateLength ?? 100_000, seed: 7 })),
+      timed(() => api.compare({ runIds: prepared.runIds, maxPoints: 500 })),
+      timed(() => api.generate({ checkpointId: prepared.checkpointId, prime: 'He', length: generateLength, seed: 7 })),
     ]);
     const stalls = watch.stop();
-    stopCounting();
-    for (const id of training) await service.stopRun(id);
     return {
-      offload: options.offload,
       ...stalls,
       compareMs: compared.ms,
       generateMs: generated.ms,
@@ -107,23 +117,29 @@ export async function measureStalls(prepared: Prepared, options: LoadOptions): P
       trainingEvents,
     };
   } finally {
-    await service.close();
+    stopCounting();
+    for (const id of training) await api.stopRun(id);
   }
 }
 
+/** Names no earlier round on this database has taken. */
+let round = 0;
+
 /** Two long runs, returned once both have reported progress (their engines are up and training). */
-async function startTraining(service: WorkbenchService, corpusId: Id): Promise<Id[]> {
+async function startTraining(api: WorkbenchApi, corpusId: Id): Promise<Id[]> {
+  round++;
   const ids: Id[] = [];
   const progressed = new Set<Id>();
   let resolveBoth!: () => void;
   const both = new Promise<void>((resolve) => (resolveBoth = resolve));
-  const off = service.onRunEvent((event: RunEvent) => {
+  const off = api.onRunEvent((event: RunEvent) => {
     if (event.type !== 'progress' || !ids.includes(event.runId)) return;
     progressed.add(event.runId);
     if (progressed.size === 2) resolveBoth();
   });
-  for (const name of ['trainer-a', 'trainer-b']) {
-    ids.push((await service.createRun({ corpusId, preset: 'reference', name: service.storage.runs.uniqueName(name), hyper: { hidden: 32, embed: 16, steps: 10_000_000 } })).id);
+  for (const name of ['a', 'b']) {
+    const hyper = { hidden: 32, embed: 16, steps: 10_000_000 };
+    ids.push((await api.createRun({ corpusId, preset: 'reference', name: `trainer-${process.pid}-${round}-${name}`, hyper })).id);
   }
   await both;
   off();

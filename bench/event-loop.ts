@@ -1,5 +1,5 @@
 /**
- * Event-loop benchmark (not a test): `npm run bench:event-loop [-- --repeats 3]`.
+ * Event-loop benchmark (not a test): `npm run bench:event-loop [-- --repeats 3 --runs 20 --rows 20000 --length 100000 --json]`.
  * While a 20-run compare (20,000 metric rows each), a 100,000-character generation and two training
  * runs go on at once, how long is the event loop of the process that owns the connections held up?
  * Issue 8's target: never more than 50 ms. Measured with the long calls in query worker threads (as
@@ -9,18 +9,24 @@ import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { measureStalls, prepareLoad, type StallReport } from './event-loop-load.ts';
 
-const { values } = parseArgs({ options: { repeats: { type: 'string', default: '3' }, json: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    repeats: { type: 'string', default: '3' }, runs: { type: 'string', default: '20' }, rows: { type: 'string', default: '20000' },
+    length: { type: 'string', default: '100000' }, json: { type: 'boolean', default: false },
+  },
+});
 const repeats = Number(values.repeats);
+const generateLength = Number(values.length);
 
 const fmt = (x: number) => x.toFixed(1);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 console.log(`Load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
-const prepared = await prepareLoad();
+const prepared = await prepareLoad({ runs: Number(values.runs), rows: Number(values.rows) });
 try {
   for (const offload of [true, false]) {
     const reports: StallReport[] = [];
-    for (let i = 0; i < repeats; i++) reports.push(await measureStalls(prepared, { offload }));
+    for (let i = 0; i < repeats; i++) reports.push(await measureStalls(prepared, { offload, generateLength }));
     const where = offload ? 'in query worker threads' : 'in the event loop\'s own thread';
     if (values.json) {
       for (const report of reports) console.log(JSON.stringify({ bench: 'event-loop', ...report }));

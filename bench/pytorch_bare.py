@@ -4,7 +4,7 @@ on every step, window 64, batch 32, Adam 0.002, clip 5) written the plain way, w
 protocol, no process around it: what the PyTorch engine's overhead is measured against. Like the
 engine it reads each step's loss (one device sync per step) and draws seeded windows of the corpus.
   python3 bench/pytorch_bare.py CORPUS --steps N --warmup W --threads T --device cpu|cuda|mps
-prints one JSON line: {"charsPerSec", "device", "steps", "finalLoss"}.
+prints one JSON line: {"charsPerSec", "charsPerCpuSec", "device", "steps", "finalLoss"}.
 """
 import argparse
 import json
@@ -55,6 +55,7 @@ def main():
     for step in range(a.steps):
         if step == a.warmup:
             started = time.perf_counter()
+            cpu_started = time.process_time()
         w = torch.from_numpy(gen.integers(0, n_windows, B)).to(device)
         idx = (w * T)[:, None] + steps_t[None, :]
         x, y = ids[idx], ids[idx + 1].reshape(-1)
@@ -65,7 +66,9 @@ def main():
         opt.step()
         loss_v = loss.item()
     seconds = time.perf_counter() - started
-    print(json.dumps({"charsPerSec": (a.steps - a.warmup) * B * T / seconds, "device": str(device), "steps": a.steps, "finalLoss": loss_v}))
+    cpu_seconds = time.process_time() - cpu_started
+    chars = (a.steps - a.warmup) * B * T
+    print(json.dumps({"charsPerSec": chars / seconds, "charsPerCpuSec": chars / cpu_seconds, "device": str(device), "steps": a.steps, "finalLoss": loss_v}))
 
 
 if __name__ == "__main__":

@@ -2,13 +2,30 @@
 // `serve`), one build for both. Run by `npm ci` (the `prepare` script, bin/build.js), by bin/rnnwb.js when
 // the bundles are older than their sources, by `npm start` (bin/start.js), `npm run dist` (bin/dist.js)
 // and `npm test` (bin/test-all.js). The user interface is built by main/build/renderer.ts.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** What the last build was made from (bin/bundle-stamp.js reads it to tell whether dist/ is fresh). */
+/** What the last build was made from: bundlesAreFresh() reads it (bin/rnnwb.js, before each start). */
 export const stampFile = path.join(root, 'dist', 'bundle-stamp.json');
+
+/**
+ * True when every bundle exists and no file it was built from has changed since (by modification time:
+ * one stat per source, a few milliseconds). A missing stamp, output or source means stale.
+ */
+export function bundlesAreFresh() {
+  try {
+    const stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
+    return stamp.outputs.every((file) => existsSync(path.join(root, file)))
+      && stamp.inputs.every((file) => statSync(path.join(root, file)).mtimeMs <= stamp.startedAt);
+  } catch {
+    return false;
+  }
+}
+
+/** Bundled CommonJS dependencies call require(); an ES module has none unless it makes one. */
+const CJS_REQUIRE = "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
 /**
  * Bundles every entry (the app's main process, preload, backend and workers; the CLI) and copies the files
@@ -30,8 +47,9 @@ export async function bundleAll() {
     absWorkingDir: root,
   };
   const results = await Promise.all([
-    // The `rnnwb` command (bin/rnnwb.js runs it), `serve` included.
-    esbuild.build({ ...common, entryPoints: ['main/cli/index.ts'], outfile: 'dist/cli/rnnwb.js', format: 'esm', packages: 'external' }),
+    // The `rnnwb` command (bin/rnnwb.js runs it), `serve` included. Its JavaScript dependencies are bundled
+    // too (one file compiles faster than hundreds: it starts in about half the time); better-sqlite3 is native.
+    esbuild.build({ ...common, entryPoints: ['main/cli/index.ts'], outfile: 'dist/cli/rnnwb.js', format: 'esm', external: ['better-sqlite3'], banner: { js: CJS_REQUIRE } }),
     // ESM like the sources; dependencies stay in node_modules (the packaged app ships them).
     esbuild.build({ ...common, entryPoints: ['main/electron/main.ts'], outfile: 'dist/electron/main.js', format: 'esm', packages: 'external', external: ['electron'] }),
     esbuild.build({ ...common, entryPoints: ['engine/worker.ts'], outfile: 'dist/engine/worker.js', format: 'esm', packages: 'external' }),

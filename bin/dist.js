@@ -10,7 +10,7 @@ import { cpSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { register } from 'tsx/esm/api';
-import { bundleElectron, root } from './bundle.js';
+import { bundleAll, root } from './bundle.js';
 
 const nativeBuild = path.join(root, 'node_modules', 'better-sqlite3', 'build');
 const saved = mkdtempSync(path.join(os.tmpdir(), 'rnnwb-dist-native-'));
@@ -40,7 +40,7 @@ try {
   const { buildRendererIfStale } = await import('../main/build/renderer.ts');
   const builder = await import('electron-builder');
   if (!buildRendererIfStale()) throw new Error('the user interface did not build');
-  await bundleElectron();
+  await bundleAll();
   const platforms = { '--linux': 'LINUX', '--mac': 'MAC', '--win': 'WINDOWS' };
   const chosen = process.argv.slice(2).filter((a) => a in platforms).map((a) => builder.Platform[platforms[a]]);
   const targets = chosen.length ? builder.createTargets(chosen) : undefined;

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { register } from 'tsx/esm/api';
-import { bundleElectron, root } from './bundle.js';
+import { bundleAll, root } from './bundle.js';
 
 /**
  * The Electron executable, or null when it is not installed. Read from the electron package's
@@ -43,7 +43,7 @@ if (!electronBinary()) downloadElectron();
 const electron = electronBinary();
 if (electron) {
   try {
-    await bundleElectron();
+    await bundleAll();
   } catch (error) {
     process.stderr.write(`Could not bundle the app: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}\n`);
     process.exit(1);

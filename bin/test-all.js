@@ -62,8 +62,8 @@ if (existsSync(e2eConfig)) {
   const buildStatus = run('npm', ['run', '--silent', 'build']);
   // Where Electron's binary is installed, build the app too, so its smoke test runs instead of skipping.
   if (electronInstalled()) {
-    const { bundleElectron } = await import('./bundle.js');
-    await bundleElectron();
+    const { bundleAll } = await import('./bundle.js');
+    await bundleAll();
     run(process.execPath, [path.join(root, 'bin', 'prepare-electron.js')]);
   }
   if (buildStatus !== 0) {

@@ -5,10 +5,10 @@
  * to its field).
  */
 import { trainLength as trainSplitLength } from './data/windows.ts';
-import { HYPERPARAMETER_FIELDS, HYPERPARAMETER_KEYS, fieldProblem, fieldSpec, type CellKind, type Objective, type OptimizerKind, type ScheduleKind } from './fields.ts';
+import { HYPERPARAMETER_FIELDS, HYPERPARAMETER_KEYS, fieldProblem, fieldSpec, requiresProblem, type CellKind, type EngineDevice, type EngineKind, type Objective, type OptimizerKind, type ScheduleKind } from './fields.ts';
 
-export { CELL_KINDS, OBJECTIVES, OPTIMIZERS, SCHEDULES } from './fields.ts';
-export type { CellKind, Objective, OptimizerKind, ScheduleKind } from './fields.ts';
+export { CELL_KINDS, ENGINE_DEVICES, ENGINE_KINDS, OBJECTIVES, OPTIMIZERS, SCHEDULES } from './fields.ts';
+export type { CellKind, EngineDevice, EngineKind, Objective, OptimizerKind, ScheduleKind } from './fields.ts';
 
 /** Gates per cell: rows of weight_ih / weight_hh are G·H. */
 export const GATES: Record<CellKind, number> = { lstm: 4, gru: 3, rnn: 1 };
@@ -66,6 +66,18 @@ export interface Hyperparameters {
   keepLast: number;
   /** Window stride when cutting the corpus into windows; 0 = automatic (1 for `next`, window for `every`). */
   stride: number;
+  /** What trains the run: the built-in engine, or PyTorch (engine/pytorch). A run may change engine when continued. */
+  engine: EngineKind;
+  /** Where the PyTorch engine trains; must stay 'auto' with the built-in engine (CPU only). */
+  device: EngineDevice;
+  /** PyTorch engine: data-parallel processes per node under torchrun (1 = no torchrun). */
+  processes: number;
+  /** PyTorch engine: machines in the run; the workbench's launch is node 0. */
+  nodes: number;
+  /** PyTorch engine with nodes > 1: HOST:PORT where node 0 waits for the others ('' with one node). */
+  rdzv: string;
+  /** PyTorch engine: a command the engine's launch goes behind (`ssh gpu-box`); '' = run it here. */
+  via: string;
 }
 
 /** Every field's default, from the table. */
@@ -113,8 +125,11 @@ export function validateHyperparameters(h: Hyperparameters): FieldErrors {
   const errors: FieldErrors = {};
   for (const key of HYPERPARAMETER_KEYS) {
     if (fieldSpec(key).checkedWhen?.(h) === false) continue;
-    const problem = fieldProblem(key, h[key]);
+    const problem = fieldProblem(key, h[key]) ?? requiresProblem(key, h);
     if (problem) errors[key] = problem;
+  }
+  if (h.nodes > 1 && h.rdzv === '' && !errors.rdzv && !errors.nodes) {
+    errors.rdzv = `Rendezvous must be HOST:PORT when the run has more than one node (nodes ${h.nodes}): the other nodes meet node 0 there.`;
   }
   return errors;
 }

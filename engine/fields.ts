@@ -16,14 +16,19 @@ export type CellKind = 'lstm' | 'gru' | 'rnn';
 export type Objective = 'next' | 'every';
 export type OptimizerKind = 'adam' | 'sgd' | 'rmsprop';
 export type ScheduleKind = 'constant' | 'step' | 'cosine';
+export type EngineKind = 'builtin' | 'pytorch';
+export type EngineDevice = 'auto' | 'cpu' | 'cuda' | 'mps';
 
 export const CELL_KINDS: readonly CellKind[] = ['lstm', 'gru', 'rnn'];
 export const OBJECTIVES: readonly Objective[] = ['next', 'every'];
 export const OPTIMIZERS: readonly OptimizerKind[] = ['adam', 'sgd', 'rmsprop'];
 export const SCHEDULES: readonly ScheduleKind[] = ['constant', 'step', 'cosine'];
+export const ENGINE_KINDS: readonly EngineKind[] = ['builtin', 'pytorch'];
+/** auto = CUDA, then MPS, then CPU (the PyTorch engine decides); the built-in engine is CPU only. */
+export const ENGINE_DEVICES: readonly EngineDevice[] = ['auto', 'cpu', 'cuda', 'mps'];
 
 /** The New-run form's sections, in tab order. */
-export const FORM_SECTIONS = ['model', 'training', 'validation', 'reproducibility'] as const;
+export const FORM_SECTIONS = ['model', 'training', 'validation', 'reproducibility', 'engine'] as const;
 export type FormSection = (typeof FORM_SECTIONS)[number];
 
 /** A command-line flag: `--<flag> <value>`, described by `help` in --help. */
@@ -46,6 +51,8 @@ interface FieldCommon<V> {
   checkedWhen?: (h: Hyperparameters) => boolean;
   /** `null` only with a reason a command line has no use for the field. */
   cli: CliFlag | { flag: null; reason: string };
+  /** A value other than `unless` only means something when `field` is `value` (device: only PyTorch has devices); otherwise refused. */
+  requires?: { field: HyperparameterKey; value: string; unless: V };
 }
 
 /** A whole number in [min, max]; `nullable` fields also take null (steps: "count by epochs"). */
@@ -69,6 +76,14 @@ export interface ChoiceField<V> extends FieldCommon<V> {
   choices: readonly string[];
 }
 
+/** A line of text: empty, or matching `pattern` (whose shape `shape` says in words), at most `maxLength` characters. */
+export interface TextField<V> extends FieldCommon<V> {
+  kind: 'text';
+  pattern: RegExp;
+  shape: string;
+  maxLength: number;
+}
+
 /** "full" (every training window at once) or a whole number in [min, max]. */
 export interface BatchField<V> extends FieldCommon<V> {
   kind: 'batch';
@@ -76,7 +91,7 @@ export interface BatchField<V> extends FieldCommon<V> {
   max: number;
 }
 
-export type FieldSpec<V = unknown> = IntField<V> | NumberField<V> | ChoiceField<V> | BatchField<V>;
+export type FieldSpec<V = unknown> = IntField<V> | NumberField<V> | ChoiceField<V> | BatchField<V> | TextField<V>;
 export type FieldKind = FieldSpec['kind'];
 export type HyperparameterKey = keyof Hyperparameters;
 
@@ -141,6 +156,38 @@ export const HYPERPARAMETER_FIELDS = {
     kind: 'int', min: 0, max: 4096, default: 0, label: 'Stride', unit: 'characters', section: 'reproducibility',
     cli: { flag: 'stride', value: 'n', help: 'characters between window starts (0 = automatic: 1 for next, the window for every)' },
   },
+
+  engine: {
+    kind: 'choice', choices: ENGINE_KINDS, default: 'builtin', label: 'Engine', section: 'engine',
+    cli: { flag: 'engine', value: 'kind', help: 'what trains it: the built-in engine (CPU) or PyTorch (CPU, CUDA, MPS)' },
+  },
+  device: {
+    kind: 'choice', choices: ENGINE_DEVICES, default: 'auto', label: 'Device', section: 'engine',
+    requires: { field: 'engine', value: 'pytorch', unless: 'auto' },
+    cli: { flag: 'device', value: 'kind', help: 'PyTorch engine: where it trains (auto = CUDA, then MPS, then CPU)' },
+  },
+  processes: {
+    kind: 'int', min: 1, max: 1024, default: 1, label: 'Processes per node', unit: 'processes', section: 'engine',
+    requires: { field: 'engine', value: 'pytorch', unless: 1 },
+    cli: { flag: 'procs', value: 'n', help: 'PyTorch engine: data-parallel processes per node under torchrun (DDP; one per GPU)' },
+  },
+  nodes: {
+    kind: 'int', min: 1, max: 1024, default: 1, label: 'Nodes', unit: 'machines', section: 'engine',
+    requires: { field: 'engine', value: 'pytorch', unless: 1 },
+    cli: { flag: 'nodes', value: 'm', help: 'PyTorch engine: machines in the run; this one is node 0, start the others with the README\'s line' },
+  },
+  rdzv: {
+    kind: 'text', pattern: /^[A-Za-z0-9._-]+:\d{1,5}$/, shape: 'HOST:PORT (where node 0 waits for the other nodes)', maxLength: 255,
+    default: '', label: 'Rendezvous', section: 'engine',
+    requires: { field: 'engine', value: 'pytorch', unless: '' },
+    cli: { flag: 'rdzv', value: 'host:port', help: 'PyTorch engine with several nodes: where node 0 waits for the others' },
+  },
+  via: {
+    kind: 'text', pattern: /^[^\p{Cc}]+$/u, shape: 'a command line without control characters', maxLength: 500,
+    default: '', label: 'Launch prefix', section: 'engine',
+    requires: { field: 'engine', value: 'pytorch', unless: '' },
+    cli: { flag: 'via', value: 'command', help: 'PyTorch engine: a command the engine runs behind, spoken through over stdio ("ssh gpu-box", "srun -N2", "docker exec box")' },
+  },
 } as const satisfies { [K in HyperparameterKey]: FieldSpec<Hyperparameters[K]> };
 
 /** The fields, in the table's order. */
@@ -170,6 +217,8 @@ export const FIELD_ERROR_TEMPLATES = {
   above: '{label} must be a number above {min} and at most {max} (got {got}).',
   oneOf: '{label} must be one of {choices} (got {got}).',
   batch: '{label} must be "full" or a whole number from {min} to {max} (got {got}).',
+  requires: '{label} other than {unless} needs {field} {value} (got {got}).',
+  text: '{label} must be empty or {shape}, at most {max} characters (got {got}).',
 } as const;
 export type FieldErrorTemplate = keyof typeof FIELD_ERROR_TEMPLATES;
 
@@ -179,6 +228,7 @@ export function fieldRule(key: HyperparameterKey): { template: FieldErrorTemplat
   switch (spec.kind) {
     case 'choice': return { template: 'oneOf', vars: { choices: spec.choices.join(', ') } };
     case 'batch': return { template: 'batch', vars: { min: String(spec.min), max: String(spec.max) } };
+    case 'text': return { template: 'text', vars: { shape: spec.shape, max: String(spec.maxLength) } };
     case 'int': return { template: 'int', vars: { min: String(spec.min), max: String(spec.max) } };
     case 'number': return { template: spec.aboveMin ? 'above' : 'range', vars: { min: String(spec.min), max: String(spec.max) } };
   }
@@ -202,6 +252,7 @@ export function fieldAllows(key: HyperparameterKey, value: unknown): boolean {
   switch (spec.kind) {
     case 'choice': return typeof value === 'string' && spec.choices.includes(value);
     case 'batch': return value === 'full' || (isInt(value) && value >= spec.min && value <= spec.max);
+    case 'text': return typeof value === 'string' && value.length <= spec.maxLength && (value === '' || spec.pattern.test(value));
     case 'int': return (spec.nullable === true && value === null) || (isInt(value) && value >= spec.min && value <= spec.max);
     case 'number': return isNum(value) && (spec.aboveMin ? value > spec.min : value >= spec.min) && value <= spec.max;
   }
@@ -212,6 +263,23 @@ export function fieldProblem(key: HyperparameterKey, value: unknown): string | n
   if (fieldAllows(key, value)) return null;
   const { template, vars } = fieldRule(key);
   return fillTemplate(FIELD_ERROR_TEMPLATES[template], { ...vars, label: fieldSpec(key).label, got: showValue(value) });
+}
+
+/** The numbers of a field's `requires` sentence (null for a field without one). */
+export function requiresRule(key: HyperparameterKey): Record<string, string> | null {
+  const spec = fieldSpec(key);
+  if (!spec.requires) return null;
+  const { field, value, unless } = spec.requires;
+  return { field: fieldSpec(field).label, value, unless: unless === '' ? 'empty' : String(unless) };
+}
+
+/** A value the field allows alone but not beside the others (device cuda with the built-in engine), in words. */
+export function requiresProblem(key: HyperparameterKey, h: Hyperparameters): string | null {
+  const spec = fieldSpec(key);
+  if (!spec.requires) return null;
+  const { field, value, unless } = spec.requires;
+  if (h[key] === unless || h[field] === value) return null;
+  return fillTemplate(FIELD_ERROR_TEMPLATES.requires, { ...requiresRule(key)!, label: spec.label, got: showValue(h[key]) });
 }
 
 // ------------------------------------------------------------------ checkpoint samples

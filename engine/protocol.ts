@@ -53,9 +53,10 @@ export interface StartMessage {
   device?: EngineDevice;
 }
 
-export type EngineKind = 'builtin' | 'pytorch';
-export type EngineDevice = 'auto' | 'cpu' | 'cuda' | 'mps';
-export const ENGINE_DEVICES: readonly EngineDevice[] = ['auto', 'cpu', 'cuda', 'mps'];
+// The engine choice is two fields of the hyperparameter table (engine/fields.ts).
+import type { EngineDevice, EngineKind } from './fields.ts';
+export type { EngineDevice, EngineKind } from './fields.ts';
+export { ENGINE_DEVICES } from './fields.ts';
 
 /**
  * An engine's `ready`. `kernelPath` is the built-in engine's kernel set (null for an engine without
@@ -75,6 +76,10 @@ export interface ReadyMessage {
   engine?: EngineKind;
   device?: string;
   torchVersion?: string;
+  /** Processes training this run (torchrun's world size; 1 without it), on how many nodes, and the host of rank 0. */
+  worldSize?: number;
+  nodes?: number;
+  host?: string;
 }
 
 /** One piece of a corpus sent ahead of its start message (offsets in bytes; `total` is the whole corpus). */

@@ -6,6 +6,10 @@ trains, and exits after `done` (0) or `error` (1). stop / pause / resume are rea
 the loop runs; a heartbeat thread posts every 2 s. The process ends by itself when its host goes:
 end of stdin, a broken stdout, or a new parent pid.
 `--describe` prints what this Python and PyTorch offer (one JSON line) and exits.
+Under torchrun (launch.py) with several processes, rank 0 is this host's engine as above and the
+other ranks get the job from it over the process group (team.py); their stdout is not the protocol's.
+`--project DIR`: standalone, for an exported project (project.py): the job from DIR/job.json, the
+messages to DIR/events.jsonl and DIR/checkpoints, no host.
 
 This file checks Python and PyTorch before importing anything that needs them, in syntax old
 Pythons still parse, so a missing or old PyTorch is a sentence in an `error` message.
@@ -21,7 +25,9 @@ HEARTBEAT_S = 2.0
 PARENT_POLL_S = 0.5
 
 # Our stdout is the protocol's: keep the real one for frames and send stray prints (ours, torch's) to stderr.
-_proto_out = os.fdopen(os.dup(1), "wb")
+# Only rank 0 (the only rank, without torchrun) speaks it; the others' words go to stderr for people.
+_LEADER = int(os.environ.get("RANK", "0")) == 0
+_proto_out = os.fdopen(os.dup(1 if _LEADER else 2), "wb")
 os.dup2(2, 1)
 sys.stdout = sys.stderr
 
@@ -61,13 +67,16 @@ def _check_environment():
 
 
 class Control:
-    """What the host asked for while the loop runs: stop, pause / resume (the reader thread writes, the loop reads)."""
+    """What the host asked for while the loop runs: stop, pause / resume. The reader thread records a
+    request; the loop confirms a pause (`paused` with its step) when it reaches the top of a step, so
+    the step a host is told is the one the run rests at."""
 
     def __init__(self, post):
         self._post = post
         self._cv = threading.Condition()
         self.stop_requested = False
         self.paused = False
+        self._announced = False
         self.started = False
         self.step = 0
         self.batch = None
@@ -81,11 +90,13 @@ class Control:
         with self._cv:
             if self.started and not self.paused and not self.stop_requested:
                 self.paused = True
-                self._post({"type": "paused", "step": self.step})
+                self._announced = False
 
     def resume(self):
         with self._cv:
             if self.paused:
+                if not self._announced:  # resumed before the loop got to rest: still say both
+                    self._post({"type": "paused", "step": self.step})
                 self.paused = False
                 self._post({"type": "resumed", "step": self.step})
                 self._cv.notify_all()
@@ -93,9 +104,12 @@ class Control:
     def wait_if_paused(self, step):
         """Blocks while paused; returns the seconds spent waiting."""
         import time
-        self.step = step
         began = time.perf_counter()
         with self._cv:
+            self.step = step
+            if self.paused and not self._announced:
+                self._announced = True
+                self._post({"type": "paused", "step": step})
             while self.paused and not self.stop_requested:
                 self._cv.wait()
         return time.perf_counter() - began
@@ -151,6 +165,12 @@ def main():
         _proto_out.flush()
         return 0
     _check_environment()
+    from team import from_env
+    team = from_env()
+    if team is not None and not team.leader:
+        return follow(team)
+    if "--project" in sys.argv[1:]:
+        return run_project(sys.argv[sys.argv.index("--project") + 1:][:1], team)
     import queue
     from faults import EngineFault, describe_exception
     from framing import ProtocolError, Writer, read_message
@@ -195,7 +215,7 @@ def main():
             elif kind == "stop":
                 control.stop()
                 if not control.started:
-                    os._exit(0)
+                    jobs.put(None)  # nothing to run (and the other ranks are told so)
             elif kind == "pause":
                 control.pause()
             elif kind == "resume":
@@ -206,7 +226,19 @@ def main():
 
     threading.Thread(target=read_loop, name="host-reader", daemon=True).start()
     threading.Thread(target=_watch_parent, name="parent-watch", daemon=True).start()
+    if team is not None:
+        try:
+            team.join()
+        except EngineFault as e:
+            fail(str(e))
+        except Exception as e:  # noqa: BLE001 — the rendezvous failing is a sentence too
+            fail("The PyTorch engine's {} processes could not meet: {}".format(team.size, str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__))
     job = jobs.get()
+    if team is not None:
+        team.share_job(job)
+    if job is None:
+        writer.close()
+        return 0
 
     def heartbeat():
         import time
@@ -218,7 +250,7 @@ def main():
     code = 1
     try:
         from trainer import train
-        train(job, post, control, os.getpid())
+        train(job, post, control, os.getpid(), team)
         code = 0
     except (EngineFault, CheckpointError) as e:
         step = getattr(e, "step", None)
@@ -226,9 +258,81 @@ def main():
     except Exception as e:  # noqa: BLE001 — every failure becomes a sentence; the traceback goes to stderr
         import traceback
         traceback.print_exc()
-        post({"type": "error", "message": describe_exception(e, control.batch), "step": control.step or None})
+        lost = team.lost_peer(e, control.step) if team is not None else None
+        post({"type": "error", "message": lost or describe_exception(e, control.batch), "step": control.step or None})
     writer.close()  # the heartbeat thread must not be cut off mid-frame by the exit
     return code
+
+
+def run_project(folder, team):
+    """Standalone mode: one job from a project folder; 0 when it finished, 1 (and an `error` line) when not."""
+    from faults import EngineFault, describe_exception
+    from project import ProjectLog, load_job
+    from safetensors import CheckpointError
+    from trainer import train
+    if not folder:
+        sys.stderr.write("--project needs the project's folder: main.py --project DIR\n")
+        return 2
+    log = ProjectLog(folder[0])
+    control = Control(log.post)
+    control.started = True
+    job = None
+    try:
+        if team is not None:
+            team.join()
+    except EngineFault as e:
+        log.post({"type": "error", "message": str(e), "step": None})
+        return 1
+    try:
+        job = load_job(folder[0])
+    except EngineFault as e:
+        log.post({"type": "error", "message": str(e), "step": None})
+    if team is not None:
+        team.share_job(job)
+    if job is None:
+        return 1
+    try:
+        train(job, log.post, control, os.getpid(), team)
+        return 0
+    except (EngineFault, CheckpointError) as e:
+        log.post({"type": "error", "message": str(e), "step": getattr(e, "step", None) or control.step or None})
+    except Exception as e:  # noqa: BLE001 — a sentence in events.jsonl, the traceback on stderr
+        import traceback
+        traceback.print_exc()
+        lost = team.lost_peer(e, control.step) if team is not None else None
+        log.post({"type": "error", "message": lost or describe_exception(e, control.batch), "step": control.step or None})
+    return 1
+
+
+def follow(team):
+    """A rank other than 0: the leader's job, trained on this rank's share; nothing to say to the host."""
+    from faults import EngineFault
+    from trainer import train
+
+    class Follower:
+        stop_requested = False
+        started = True
+        step = 0
+        batch = None
+
+        def wait_if_paused(self, step):
+            return 0.0
+
+    threading.Thread(target=_watch_parent, name="parent-watch", daemon=True).start()
+    team.join()
+    job = team.share_job(None)
+    if job is None:
+        return 0
+    follower = Follower()
+    try:
+        train(job, lambda msg: None, follower, os.getpid(), team)
+    except EngineFault as e:  # the leader meets the same fault and tells the host
+        sys.stderr.write("rank {}: {}\n".format(team.rank, e))
+        return 1
+    except Exception as e:
+        team.report_crash(e, follower.step)  # the leader tells the host, with these last lines
+        raise
+    return 0
 
 
 if __name__ == "__main__":

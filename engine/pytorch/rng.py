@@ -1,7 +1,7 @@
 """
 The built-in engine's random streams, bit for bit (engine/core/rng.ts, engine/train/trainer.ts):
 xoshiro128** seeded by splitmix32, `derive_seed` (murmur3's finaliser over seed and stream) and the
-epoch order (a Fisher–Yates shuffle seeded from (seed, epoch)). All arithmetic is uint32, written with
+epoch order (a Fisher–Yates shuffle seeded from (seed, epoch), bucketed past 2^24 windows). All arithmetic is uint32, written with
 explicit masks because Python integers do not wrap. Only the streams the PyTorch engine needs are here:
 the window order, the sample draws and the dropout stream's saved state (not its draws: PyTorch's
 dropout draws from torch's own generator). A big epoch's draws are made many at a time (`draws`).
@@ -72,25 +72,74 @@ class Rng:
         return self.next_uint32() / 4294967296.0
 
 
+# Orders of more windows than this are drawn bucket by bucket, as the built-in engine does
+# (BUCKETED_ORDER_ABOVE and BUCKET_WINDOWS in engine/data/windows.ts).
+BUCKETED_ORDER_ABOVE = 1 << 24
+BUCKET_WINDOWS = 1 << 16
+
+
 def epoch_order(count, seed, epoch, shuffle):
     """Epoch `epoch`'s window order (an array of int32): identity for full-batch runs, else the built-in
-    engine's Fisher–Yates shuffle seeded from (seed, epoch). Its draws come from `draws`, vectorised;
-    only the swaps, which depend on each other, run one by one."""
-    order = array("i", range(count)) if count < 2**31 else None
-    if order is None:
+    engine's shuffle seeded from (seed, epoch): Fisher–Yates, or above BUCKETED_ORDER_ABOVE windows its
+    bucketed shuffle (shuffledOrder in engine/data/windows.ts)."""
+    if count >= 2**31:
         raise ValueError(f"{count} windows are more than an epoch order can hold.")
-    if shuffle and count > 1:
-        rng = Rng(derive_seed(derive_seed(seed, STREAM_SHUFFLE), epoch))
-        u = draws(rng.s, count - 1)
-        # Draw k picks j in [0, i] for i = count-1-k: floor(uniform · (i+1)), in float64 as Rng.int does;
-        # a million at a time, so a big epoch never holds its draws as Python ints.
-        for k0 in range(0, count - 1, 1 << 20):
-            k1 = min(count - 1, k0 + (1 << 20))
-            bound = np.arange(count - k0, count - k1, -1, dtype=np.float64)
-            js = np.floor(u[k0:k1].astype(np.float64) / 4294967296.0 * bound).astype(np.int64).tolist()
-            for i, j in zip(range(count - 1 - k0, count - 1 - k1, -1), js):
-                order[i], order[j] = order[j], order[i]
+    if not shuffle or count < 2:
+        return array("i", range(count))
+    state = Rng(derive_seed(derive_seed(seed, STREAM_SHUFFLE), epoch)).s
+    if count > BUCKETED_ORDER_ABOVE:
+        return array("i", _bucketed_shuffle(count, state).tobytes())
+    order = array("i", range(count))
+    _fisher_yates(order, draws(state, count - 1))
     return order
+
+
+def _fisher_yates(order, u):
+    """Rng.shuffle with its draws `u` given: draw k picks j in [0, i] for i = n-1-k, floor(uniform · (i+1))
+    in float64 as Rng.int does; a million at a time, so a big epoch never holds its draws as Python ints.
+    The swaps depend on each other and run one by one."""
+    count = len(order)
+    for k0 in range(0, count - 1, 1 << 20):
+        k1 = min(count - 1, k0 + (1 << 20))
+        bound = np.arange(count - k0, count - k1, -1, dtype=np.float64)
+        js = np.floor(u[k0:k1].astype(np.float64) / 4294967296.0 * bound).astype(np.int64).tolist()
+        for i, j in zip(range(count - 1 - k0, count - 1 - k1, -1), js):
+            order[i], order[j] = order[j], order[i]
+
+
+def _bucketed_shuffle(count, state):
+    """scatterShuffle in engine/data/windows.ts: every index to a uniformly drawn bucket (in index order,
+    a stable sort by bucket), then a Fisher–Yates shuffle of each bucket from the stream that follows,
+    bucket after bucket. The buckets' shuffles are independent, so they run side by side: step k does
+    swap k of every bucket still that long, with the draw at that bucket's offset in the stream."""
+    buckets = -(-count // BUCKET_WINDOWS)
+    u = draws(state, count)
+    bucket = np.floor(u.astype(np.float64) / 4294967296.0 * buckets).astype(np.int64)
+    del u
+    order = np.argsort(bucket, kind="stable").astype(np.int32)
+    sizes = np.bincount(bucket, minlength=buckets).astype(np.int64)
+    del bucket
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    swaps = np.maximum(sizes - 1, 0)
+    offsets = np.concatenate(([0], np.cumsum(swaps)[:-1]))
+    u2 = draws(advance(state, count), int(swaps.sum())).astype(np.float64) / 4294967296.0
+    for k in range(int(swaps.max(initial=0))):
+        active = np.nonzero(swaps > k)[0]
+        i = sizes[active] - 1 - k
+        j = np.floor(u2[offsets[active] + k] * (i + 1)).astype(np.int64)
+        gi = starts[active] + i
+        gj = starts[active] + j
+        held = order[gi].copy()
+        order[gi] = order[gj]
+        order[gj] = held
+    return order
+
+
+def advance(state, n):
+    """The state of a generator in `state` after `n` draws (a jump by the n-th power of its step)."""
+    v = state[0] | (state[1] << 32) | (state[2] << 64) | (state[3] << 96)
+    v = _apply(_jump_columns(n), v)
+    return [(v >> (32 * w)) & M32 for w in range(4)]
 
 
 # ---- the xoshiro128** stream, many draws at once ----

@@ -25,6 +25,7 @@ from faults import EngineFault
 from generate import generate, resolve_prompt
 from model import CharModel
 from rng import STREAM_DROPOUT, STREAM_SAMPLE, Rng, derive_seed, epoch_order
+from team import single_describe
 
 BLOW_UP_BETA = 0.9
 
@@ -131,6 +132,17 @@ def _quote(ch):
     return json.dumps(ch, ensure_ascii=False)
 
 
+def _check_vocab(vocab):
+    """Vocabulary.fromChars's rules and sentences (engine/text/vocab.ts): one code point each, each once."""
+    seen = {}
+    for i, ch in enumerate(vocab):
+        if not isinstance(ch, str) or len(ch) != 1:
+            raise EngineFault(f"Vocabulary entry {i} is {_quote(ch)}; each entry must be exactly one character (one Unicode code point).")
+        if ch in seen:
+            raise EngineFault(f"Vocabulary entries {seen[ch]} and {i} are both {_quote(ch)} (U+{ord(ch):04X}); each character may appear once.")
+        seen[ch] = i
+
+
 def _windows(length, T, stride):
     return (length - T - 1) // stride + 1 if length >= T + 1 else 0
 
@@ -142,6 +154,7 @@ class Corpus:
         cps = np.frombuffer(text.encode("utf-32-le"), dtype="<u4")
         if vocab is None:
             vocab = [chr(c) for c in np.unique(cps)]
+        _check_vocab(vocab)
         self.vocab = vocab
         self.index = {ch: i for i, ch in enumerate(vocab)}
         table = np.full(max(int(cps.max(initial=0)), max((ord(c) for c in vocab), default=0)) + 1, -1, dtype=np.int64)
@@ -204,12 +217,17 @@ def _corpus_text(job):
         raise EngineFault(f"The corpus is not valid UTF-8: byte {e.start} cannot start or continue a character.") from None
 
 
-def train(job, post, control, pid):
-    """Runs one job; posts ready / progress / checkpoint / done (errors propagate to the caller)."""
+def train(job, post, control, pid, team=None):
+    """Runs one job; posts ready / progress / checkpoint / done (errors propagate to the caller).
+    With a `team` (team.py) this process is one rank of several: it trains on its share of each
+    minibatch, and only the leader evaluates, posts and writes checkpoints."""
+    leader = team is None or team.leader
     hyper = job.get("hyper")
     if not isinstance(hyper, dict):
         raise EngineFault('The start message has no hyperparameters ("hyper" must be an object).')
     device = choose_device(job.get("device"))
+    if team is not None:
+        device = team.device(device)
     if hyper.get("threads", 0) > 0:
         torch.set_num_threads(hyper["threads"])
     torch.manual_seed(hyper["seed"])  # dropout (and weights when the host sends none)
@@ -238,6 +256,7 @@ def train(job, post, control, pid):
         ckpt.load_weights(model, source["params"])
     model.to(device)
     model.train()
+    net = team.wrap(model, device) if team is not None else model  # DDP averages the ranks' gradients
     params = list(model.parameters())
     optimizer = _optimizer(hyper, params)
     optim_steps = ckpt.load_optimizer(optimizer, model, resume, hyper) if resume else 0
@@ -269,6 +288,8 @@ def train(job, post, control, pid):
         return counters["elapsed_ms"] + (time.perf_counter() - started_at - paused_s) * 1000
 
     def emit_checkpoint(kind, val_loss):
+        if not leader:
+            return
         data = ckpt.encode_trainer_checkpoint(
             model, optimizer, optim_steps, hyper, vocab, step, dropout_rng,
             {"best": early.best, "evals_since_best": early.evals_since_best, "elapsed_ms": elapsed_ms(),
@@ -304,7 +325,7 @@ def train(job, post, control, pid):
     post({"type": "ready", "pid": pid, "kernelPath": None, "engine": "pytorch", "device": dev_label,
           "torchVersion": torch.__version__, "threads": torch.get_num_threads(), "totalSteps": total_steps,
           "trainWindows": n_train, "valWindows": corpus.val_windows, "vocabSize": len(vocab),
-          "parameterCount": sum(p.numel() for p in params)})
+          "parameterCount": sum(p.numel() for p in params), **(team.describe() if team is not None else single_describe())})
 
     window_loss, window_steps, window_chars = 0.0, 0, 0
     window_start = elapsed_ms()
@@ -315,7 +336,7 @@ def train(job, post, control, pid):
             status = "stopped"
             break
         paused_s += control.wait_if_paused(step)
-        if control.stop_requested:
+        if team.stop_together(control.stop_requested) if team is not None else control.stop_requested:
             status = "stopped"
             break
         epoch = step // batches_per_epoch
@@ -326,17 +347,36 @@ def train(job, post, control, pid):
             order_epoch = epoch if shuffle else math.inf  # a full batch keeps the identity order
         start = (step % batches_per_epoch) * B
         b_step = min(B, n_train - start)
-        inputs, targets = corpus.batch(order_t[start:start + b_step], corpus.train_offset)
+        rows_t = order_t[start:start + b_step]
+        if team is not None:
+            lo, hi = team.share(b_step)
+            rows_t = rows_t[lo:hi]
+        inputs, targets = corpus.batch(rows_t, corpus.train_offset)
         optimizer.zero_grad(set_to_none=True)
-        logits, _ = model(inputs)
-        loss = F.cross_entropy(logits, targets)
+        if team is None:
+            logits, _ = net(inputs)
+            loss = F.cross_entropy(logits, targets)
+        else:
+            # DDP averages over the ranks: weight each rank's sum so the average is the whole minibatch's mean.
+            all_rows = b_step * (corpus.T if corpus.every else 1)
+            if len(rows_t):
+                logits, _ = net(inputs)
+                loss_sum = F.cross_entropy(logits, targets, reduction="sum")
+            else:  # more ranks than windows in this minibatch: a zero that still reaches every weight
+                logits, loss_sum = None, sum(p.reshape(-1)[0] for p in params) * 0
+            loss = loss_sum * (team.size / all_rows)
         loss.backward()
         if hyper["clip"] > 0:
             norm = torch.nn.utils.clip_grad_norm_(params, hyper["clip"])
         else:
             norm = torch.norm(torch.stack([p.grad.detach().norm(2) for p in params]), 2)
-        loss_v, norm_v, correct = torch.stack([loss.detach().float(), norm.detach().float(),
-                                               (logits.detach().argmax(-1) == targets).sum().float()]).tolist()
+        if team is None:
+            loss_v, norm_v, correct = torch.stack([loss.detach().float(), norm.detach().float(),
+                                                   (logits.detach().argmax(-1) == targets).sum().float()]).tolist()
+        else:
+            right = (logits.detach().argmax(-1) == targets).sum().item() if logits is not None else 0
+            summed, correct = team.sum([loss_sum.item(), right])
+            loss_v, norm_v, correct = summed / all_rows, norm.item(), int(correct)
         lr = learning_rate_at(hyper, step, total_steps)
         check_finite(step + 1, loss_v, norm_v, lr, hyper["clip"])
         blow_up.record(step + 1, loss_v, lr, hyper["clip"])
@@ -352,11 +392,11 @@ def train(job, post, control, pid):
         window_chars += b_step * corpus.T
 
         val = None
-        if corpus.val_windows and (step % hyper["evalEvery"] == 0 or step == total_steps):
+        if leader and corpus.val_windows and (step % hyper["evalEvery"] == 0 or step == total_steps):
             val = evaluate()
         if step % progress_every == 0 or val or step == total_steps:
             t = elapsed_ms()
-            rows = targets.numel()
+            rows = all_rows if team is not None else targets.numel()
             post({"type": "progress", "step": step, "epoch": step / batches_per_epoch, "trainLoss": loss_v,
                   "trainLossAvg": window_loss / window_steps, "valLoss": val[0] if val else None,
                   "bitsPerChar": loss_v / math.log(2), "valBitsPerChar": val[0] / math.log(2) if val else None,
@@ -373,8 +413,12 @@ def train(job, post, control, pid):
             emit_checkpoint("periodic", last_val_loss)
         if val and early.should_stop:
             status = "early-stopped"
+            if team is not None:
+                team.stop_together(True)  # the others are waiting at the top of the next step
             break
 
+    if not leader:
+        return
     if status == "done" and corpus.val_windows and last_eval_step != step:
         val_loss, _ = evaluate()
         if early.record(val_loss):

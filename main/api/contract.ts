@@ -5,10 +5,14 @@
  * meant for a person. Events are subscriptions: `onX(cb)` returns an unsubscribe function.
  * Bytes (checkpoint files) travel as Uint8Array; the WebSocket transport encodes them itself.
  */
-import type { CheckpointKind, ProgressMetrics } from '../../engine/protocol.ts';
+import type { CheckpointKind, EngineDevice, EngineKind, ProgressMetrics } from '../../engine/protocol.ts';
 import type { FieldErrors, Hyperparameters, PresetName } from '../../engine/config.ts';
 import type { KernelPath } from '../../engine/kernels/types.ts';
+import type { RankedUnit, UnitRef } from '../../engine/inspect/rank.ts';
+import type { SelectionQuery, SelectionResult } from '../../engine/inspect/selection.ts';
 import { WorkbenchError, type ErrorCode } from '../errors.ts';
+
+export type { RankedUnit, SelectionQuery, SelectionResult, UnitRef };
 
 export type Id = number;
 
@@ -31,6 +35,8 @@ export interface CorpusSummary {
 }
 export interface CorpusDetail extends CorpusSummary {
   text: string;
+  /** Set when `text` is only the corpus's opening (a corpus too long to show whole); such a text is not for saving back. */
+  truncated?: boolean;
 }
 export interface CorpusStats {
   chars: number;
@@ -95,6 +101,8 @@ export interface RunSummary {
   createdAt: string;
   startedAt: string | null;
   endedAt: string | null;
+  /** Who trained which steps (the reproduction record's segments), for the run card. */
+  engineSegments?: EngineSegment[];
 }
 export interface RunReproduction {
   appVersion: string;
@@ -103,6 +111,67 @@ export interface RunReproduction {
   corpusSha256: string | null;
   seed: number;
   hyper: Hyperparameters;
+  /** Who trained which steps, oldest first (a continued run starts with its parent's); absent in runs stored before engines were recorded. */
+  segments?: EngineSegment[];
+}
+/** One stretch of a run's training on one engine, from an engine's `ready`. */
+export interface EngineSegment {
+  /** The step it started from (0, or the checkpoint it resumed). */
+  fromStep: number;
+  engine: EngineKind;
+  /** "cpu" for the built-in engine; the PyTorch engine's own words ("cuda:0 (NVIDIA H200, 139.8 GiB)"). */
+  device: string;
+  kernelPath: KernelPath | null;
+  threads: number;
+  torchVersion?: string;
+  /** PyTorch engine: processes in all (torchrun's world size), on how many nodes, and rank 0's host. */
+  worldSize?: number;
+  nodes?: number;
+  host?: string;
+}
+
+/** Where a PyTorch segment ran: "2 processes on 2 nodes, rank 0 on gpu-box"; null when the engine did not say. */
+export function segmentPlacement(segment: Pick<EngineSegment, 'worldSize' | 'nodes' | 'host'>): string | null {
+  if (segment.worldSize === undefined) return null;
+  const nodes = segment.nodes ?? 1;
+  const team = segment.worldSize === 1 ? '1 process' : `${segment.worldSize} processes on ${nodes} node${nodes === 1 ? '' : 's'}`;
+  return segment.host ? `${team}, rank 0 on ${segment.host}` : team;
+}
+
+/** The engine's name as people read it. */
+export const ENGINE_NAMES: Record<EngineKind, string> = { builtin: 'built-in', pytorch: 'PyTorch' };
+
+/** "PyTorch · cpu", "built-in · cpu". */
+export function segmentLabel(segment: Pick<EngineSegment, 'engine' | 'device'>): string {
+  return `${ENGINE_NAMES[segment.engine]} · ${segment.device}`;
+}
+
+/** Who trained the run, in one line: "PyTorch · cpu" or "built-in · cpu from step 0, PyTorch · cuda:0 (…) from step 40"; null before any engine said. */
+export function describeSegments(segments: readonly EngineSegment[] | undefined): string | null {
+  if (!segments || segments.length === 0) return null;
+  if (segments.length === 1) return segmentLabel(segments[0]);
+  return segments.map((segment) => `${segmentLabel(segment)} from step ${segment.fromStep}`).join(', ');
+}
+
+/** What this computer offers to train on (`rnnwb engines`, the Engines panel). */
+export interface EnginesInfo {
+  builtin: { kernelPath: KernelPath; threads: number };
+  pytorch: PytorchInfo;
+}
+export interface PytorchInfo {
+  /** The python the PyTorch engine runs with, and where that choice comes from. */
+  python: string;
+  pythonFrom: 'environment' | 'setting' | 'default';
+  /** Set when that python has a usable PyTorch. */
+  found: null | {
+    pythonVersion: string;
+    torchVersion: string;
+    cuda: { index: number; name: string; memoryBytes: number }[];
+    mps: boolean;
+    threads: number;
+  };
+  /** Why not, with how to install it (one sentence), when `found` is null. */
+  problem: string | null;
 }
 export interface RunDetail extends RunSummary {
   reproduction: RunReproduction;
@@ -132,6 +201,9 @@ export interface ContinueRunInput {
   /** Total step count to reach; default the original's. */
   steps?: number;
   name?: string;
+  /** Train the continuation on another engine (default the original's); device defaults to auto when the engine changes. */
+  engine?: EngineKind;
+  device?: EngineDevice;
 }
 
 export interface MetricPoint extends Omit<ProgressMetrics, 'totalSteps'> {
@@ -283,12 +355,6 @@ export interface InspectJob {
   message: string | null;
   estimate?: InspectEstimate;
 }
-export interface UnitRef {
-  layer: number;
-  /** 'h', 'c' or a gate: LSTM i, f, g, o; GRU r, z, n. */
-  kind: string;
-  unit: number;
-}
 export interface InspectSummary {
   traceId: string;
   checkpointId: Id;
@@ -360,16 +426,6 @@ export interface FindUnitsInput {
   kinds?: string[];
   layers?: number[];
 }
-export interface RankedUnit extends UnitRef {
-  name: string;
-  /** Mann–Whitney AUC of marked vs unmarked positions, ties counted half. */
-  auc: number;
-  /** Point-biserial correlation with the marks. */
-  correlation: number;
-  /** |AUC − 0.5|·2 or |r|, by the measure. */
-  score: number;
-  direction: 1 | -1;
-}
 export interface FindUnitsResult {
   traceId: string;
   pattern: string;
@@ -379,26 +435,8 @@ export interface FindUnitsResult {
   positions: number;
   units: RankedUnit[];
 }
-export interface SelectionInput {
+export interface SelectionInput extends SelectionQuery {
   traceId: string;
-  start: number;
-  end: number;
-  threshold: number;
-  /** Positions either side that must be off (default 1). */
-  margin?: number;
-  /** Default 'h'. */
-  kind?: string;
-  /** Default: every layer. */
-  layer?: number;
-  minLength?: number;
-  /** Default 100. */
-  limit?: number;
-}
-export interface SelectionResult {
-  units: (UnitRef & { name: string })[];
-  /** Where every selected unit is on, longest first; `selected` is the span itself. */
-  matches: { start: number; end: number; selected: boolean }[];
-  total: number;
 }
 export interface SaturationResult {
   traceId: string;
@@ -449,6 +487,18 @@ export interface DeleteImpact {
   metrics: number;
 }
 
+/**
+ * Steps done over steps planned of the running and paused runs, 0…1; null when none trains. The
+ * window title (renderer) and the taskbar progress bar (Electron main) show it.
+ */
+export function trainingProgress(runs: readonly Pick<RunSummary, 'status' | 'step' | 'totalSteps'>[]): number | null {
+  const training = runs.filter((run) => (run.status === 'running' || run.status === 'paused') && run.totalSteps > 0);
+  if (training.length === 0) return null;
+  const done = training.reduce((sum, run) => sum + Math.min(run.step, run.totalSteps), 0);
+  const total = training.reduce((sum, run) => sum + run.totalSteps, 0);
+  return done / total;
+}
+
 /** A deleted run, checkpoint or corpus, kept until the trash is emptied (see main/storage/trash.ts). */
 export type TrashKind = 'run' | 'checkpoint' | 'corpus';
 export interface TrashItem {
@@ -496,6 +546,13 @@ export interface WorkbenchApi {
    * process trains is refused unless `force`: that process is then asked to stop it first.
    */
   deleteCorpus(id: Id, options?: { cascade?: boolean; force?: boolean }): Promise<TrashItem>;
+  /**
+   * `addCorpus` of a file sent in pieces, for showing progress and for files over one message: start with
+   * its name and size, send its bytes in order, finish to store it (the same answer as `addCorpus`).
+   */
+  startCorpusUpload(input: { name: string; bytes: number; source?: string; normalize?: boolean }): Promise<{ uploadId: string }>;
+  corpusUploadPiece(uploadId: string, bytes: Uint8Array): Promise<{ received: number; total: number }>;
+  finishCorpusUpload(uploadId: string): Promise<CorpusSummary>;
   /** The bundled sample corpora, each with the stored corpus that holds its text (if any). */
   listSampleCorpora(): Promise<SampleCorpus[]>;
   /** Stores a bundled sample (nothing new when its text is stored already: that corpus comes back, `existing`). */
@@ -574,6 +631,11 @@ export interface WorkbenchApi {
   restoreTrash(id: Id): Promise<TrashItem>;
   emptyTrash(): Promise<{ deleted: number }>;
 
+  // engines
+  describeEngines(): Promise<EnginesInfo>;
+  /** Which python the PyTorch engine runs (null: back to the default); refused with a sentence when it cannot run PyTorch. */
+  setPythonPath(path: string | null): Promise<EnginesInfo>;
+
   // events
   onRunEvent(callback: (event: RunEvent) => void): () => void;
 }
@@ -581,11 +643,12 @@ export interface WorkbenchApi {
 /** Method names, for transports that route by name (IPC channels, WebSocket calls). */
 export const API_METHODS = [
   'listCorpora', 'getCorpus', 'addCorpus', 'updateCorpus', 'corpusStats', 'corpusDeleteImpact', 'deleteCorpus',
+  'startCorpusUpload', 'corpusUploadPiece', 'finishCorpusUpload',
   'presets', 'checkHyperparameters', 'listRuns', 'getRun', 'resolveRun', 'resolveCheckpoint', 'createRun',
   'createSweep', 'pauseRun', 'resumeRun', 'stopRun', 'continueRun', 'renameRun', 'runDeleteImpact', 'deleteRun',
   'runMetrics', 'listCheckpoints', 'deleteCheckpoint', 'listSamples', 'getConcurrency', 'setConcurrency',
   'compare', 'compareCsv', 'predict', 'generate', 'trace', 'evaluate', 'importCheckpoint', 'exportCheckpoint',
-  'storageInfo', 'vacuum', 'listTrash', 'restoreTrash', 'emptyTrash',
+  'storageInfo', 'vacuum', 'listTrash', 'restoreTrash', 'emptyTrash', 'describeEngines', 'setPythonPath',
   'listSampleCorpora', 'addSampleCorpus',
   'estimateInspect', 'startInspect', 'startNgram', 'inspectStatus', 'cancelInspect', 'inspectSummary', 'inspectUnit',
   'inspectPosition', 'inspectLoss', 'inspectClasses', 'inspectCompareLoss', 'inspectFindUnits', 'inspectSelection',

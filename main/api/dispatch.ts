@@ -1,8 +1,9 @@
 /**
- * The one way a call from outside reaches the service, for all three transports (Electron IPC, the
- * browser host's WebSocket, the CLI in process): the method and its arguments are checked (schemas.ts),
- * the service runs it, and whatever goes wrong becomes an ApiError: a sentence for a person and its code.
- * IPC and the WebSocket send that as a value (`CallOutcome`); the CLI gets it thrown.
+ * The one way a call from outside reaches the service, for all three transports (the app's MessagePort
+ * to the backend process, the browser host's WebSocket, the CLI in process): the method and its
+ * arguments are checked (schemas.ts), the service runs it, and whatever goes wrong becomes an ApiError:
+ * a sentence for a person and its code. The port and the WebSocket send that as a frame
+ * (`answerCallFrame`); the CLI gets it thrown.
  */
 import { WorkbenchError, type ErrorCode } from '../errors.ts';
 import { ApiError, type ApiMethod, type WorkbenchApi } from './contract.ts';
@@ -45,7 +46,8 @@ export async function answerCallFrame(api: WorkbenchApi, frame: unknown): Promis
     if (kind !== 'call') throw new ApiError(`Unknown frame kind ${JSON.stringify(kind)}; expected "call".`, 'bad-input');
     if (typeof given !== 'number' || !Number.isInteger(given)) throw new ApiError('The frame needs a whole-number "id".', 'bad-input');
     id = given;
-    return { kind: 'result', id, value: (await callApi(api, method, args)) ?? null };
+    const outcome = await dispatch(api, method, args);
+    return outcome.ok ? { kind: 'result', id, value: outcome.value ?? null } : { kind: 'error', id, message: outcome.message, code: outcome.code };
   } catch (error) {
     return errorFrame(id, error);
   }

@@ -1,8 +1,9 @@
 /**
  * A small pool of query workers (query-worker.ts) for one database: the service hands them the calls
  * that take long, so they never hold up the event loop of the process that owns the window or the
- * connections. Workers start on first use, restart after a crash (the calls in flight are answered
- * with an internal error), and keep the process alive only while they have work.
+ * connections. The first worker starts at once, the others when calls overlap; a worker that dies is
+ * started afresh for the next call (the calls it had are answered with an internal error); they keep
+ * the process alive only while they have work.
  */
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -32,6 +33,8 @@ export class QueryWorkers {
 
   constructor(private readonly dbPath: string, size = 2, private readonly script = QUERY_WORKER_SCRIPT) {
     this.slots = Array.from({ length: size }, () => null);
+    // One starts now, so the first call finds its thread up (loading the modules takes a moment).
+    this.slots[0] = this.start(0);
   }
 
   /** Runs one long call in the least busy worker; rejects with an ApiError only (the service's own, or internal). */

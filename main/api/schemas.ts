@@ -6,7 +6,7 @@
  * The schemas check shapes and types only. Whether a value makes sense (a hidden size of 0, a learning
  * rate of NaN) is the service's question: `validateHyperparameters` answers it in words for the form.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { API_METHODS, ApiError, type ApiMethod } from './contract.ts';
 import { OBJECTIVES, PRESETS, type Hyperparameters } from '../../engine/config.ts';
 import { HYPERPARAMETER_KEYS, fieldSpec, type FieldSpec } from '../../engine/fields.ts';
@@ -42,6 +42,7 @@ function fieldSchema(spec: FieldSpec): z.ZodType {
     case 'batch': return z.union([z.literal('full'), anyNumber]);
     case 'int': return spec.nullable ? z.union([anyNumber, z.null()]) : anyNumber;
     case 'number': return anyNumber;
+    case 'text': return z.string();
   }
 }
 
@@ -123,6 +124,14 @@ const ARGUMENTS: Record<ApiMethod, ArgList> = {
   corpusStats: [['id', id], ['window', z.number().int().min(1)], ['objective', objective.optional()]],
   corpusDeleteImpact: [['id', id]],
   deleteCorpus: [['id', id], ['options', z.strictObject({ cascade: z.boolean().optional(), force: z.boolean().optional() }).optional()]],
+  startCorpusUpload: [['input', z.strictObject({
+    name: displayName,
+    bytes: z.number().int().min(0),
+    source: z.string().optional(),
+    normalize: z.boolean().optional(),
+  })]],
+  corpusUploadPiece: [['uploadId', z.string().min(1, 'must not be empty')], ['bytes', bytes]],
+  finishCorpusUpload: [['uploadId', z.string().min(1, 'must not be empty')]],
 
   presets: [],
   checkHyperparameters: [['input', z.strictObject({
@@ -144,6 +153,8 @@ const ARGUMENTS: Record<ApiMethod, ArgList> = {
     checkpointId: id.optional(),
     steps: z.number().int().min(1).optional(),
     name: displayName.optional(),
+    engine: HYPERPARAMETER_SCHEMAS.engine.optional(),
+    device: HYPERPARAMETER_SCHEMAS.device.optional(),
   })]],
   renameRun: [['id', id], ['name', displayName]],
   runDeleteImpact: [['id', id]],
@@ -179,6 +190,8 @@ const ARGUMENTS: Record<ApiMethod, ArgList> = {
   listTrash: [],
   restoreTrash: [['id', id]],
   emptyTrash: [],
+  describeEngines: [],
+  setPythonPath: [['path', z.string().max(4096).nullable()]],
 
   listSampleCorpora: [],
   addSampleCorpus: [['sampleId', z.string().min(1, 'must not be empty')]],

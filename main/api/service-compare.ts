@@ -7,7 +7,7 @@ import type { Hyperparameters } from '../../engine/config.ts';
 import { HYPERPARAMETER_KEYS, sampleLengthProblem } from '../../engine/fields.ts';
 import type { CheckpointSummary, RunRecord, Storage } from '../storage/index.ts';
 import {
-  ApiError, type CompareColumn, type CompareInput, type CompareResult, type CompareRow, type Curve,
+  ApiError, describeSegments, type CompareColumn, type CompareInput, type CompareResult, type CompareRow, type Curve,
 } from './contract.ts';
 import { messageOf, type Playground } from './service-playground.ts';
 import { checkpointById, runById } from './service-refs.ts';
@@ -49,6 +49,8 @@ export async function compare(storage: Storage, playground: Playground, input: C
   const hyperparameters: CompareRow[] = [
     row('corpus', columns.map((c) => c.run.corpusName), []),
     row('vocabulary', columns.map((c) => c.run.vocabSize), []),
+    // Who trained it, segment by segment (beside chars/sec: built-in vs PyTorch on the same job).
+    row('trained on', columns.map((c) => describeSegments(c.run.reproduction.segments)), []),
     ...HYPERPARAMETER_KEYS.map((key) => row(key, columns.map((c) => {
       const v = (c.run.hyper as Partial<Hyperparameters>)[key];
       return v === null || v === undefined ? null : (v as number | string);

@@ -61,7 +61,8 @@ export class Playground {
   /** What an empty prime stands for: the run's sample prompt (the start of its corpus), as far as the model knows it. */
   private defaultPrime(checkpointId: Id, loaded: LoadedModel): string {
     const run = this.storage.runs.get(checkpointById(this.storage, checkpointId).runId);
-    const corpusText = run?.corpusId == null ? '' : this.storage.corpora.text(run.corpusId) ?? '';
+    // Ten characters are at most 40 bytes: the opening, never the whole corpus, is read.
+    const corpusText = run?.corpusId == null ? '' : this.storage.corpora.head(run.corpusId, 40) ?? '';
     const prompt = run?.sample?.prompt ?? Array.from(corpusText).slice(0, 10).join('');
     return resolvePrompt(prompt, loaded.vocab, corpusText);
   }
@@ -122,7 +123,7 @@ export class Playground {
       const corpus = this.storage.corpora.get(source.corpusId);
       if (!corpus) throw new ApiError(`No corpus with id ${source.corpusId}.`, 'not-found');
       corpusId = corpus.id;
-      vocab = Vocabulary.fromText(this.storage.corpora.text(corpus.id)!).chars;
+      vocab = Vocabulary.fromUtf8(this.storage.corpora.bytes(corpus.id)!).chars;
     } else if (source && 'chars' in source) {
       vocab = Vocabulary.fromChars(source.chars).chars;
     } else if (source && 'text' in source) {

@@ -6,17 +6,19 @@
  * know — and each refusal is an ApiError a person can act on, raised before anything is stored.
  */
 import { PRESETS, type PresetName } from '../../engine/config.ts';
-import { countWindows } from '../../engine/data/windows.ts';
 import { normalizeUtf8, validateUtf8 } from '../../engine/text/utf8.ts';
 import { nodeEngineLauncher, type EngineLauncher } from '../runs/launcher.ts';
 import { planTraining, resolveHyperparameters } from '../runs/plan.ts';
 import { createContinuation, createQueuedRun, createSweepRuns } from '../runs/run-factory.ts';
 import { RunManager } from '../runs/run-manager.ts';
+import { describeEngines, setPythonPath } from '../runs/engines.ts';
 import { InspectJobs } from '../inspect/jobs.ts';
 import { Storage, type RunRecord } from '../storage/index.ts';
 import {
-  API_METHODS, ApiError, type CorpusStats, type HyperparameterCheck, type RunDetail, type RunSummary, type WorkbenchApi,
+  API_METHODS, ApiError, type CorpusSummary, type HyperparameterCheck, type RunDetail, type RunSummary, type WorkbenchApi,
 } from './contract.ts';
+import { statsOfUtf8 } from './corpus-stats.ts';
+import { CorpusUploads } from './corpus-uploads.ts';
 import { toApiError } from './dispatch.ts';
 import { ForeignRunWatcher } from './foreign-runs.ts';
 import { compare, compareCsv } from './service-compare.ts';
@@ -26,6 +28,12 @@ import { addSampleCorpus, listSampleCorpora } from './service-samples.ts';
 import { checkpointById, resolveCheckpointRef, resolveRunRef, runById } from './service-refs.ts';
 import type { QueryMethod } from './query-protocol.ts';
 import { QueryWorkers } from './query-workers.ts';
+
+/**
+ * The most of a corpus's text `getCorpus` hands the editor: a longer corpus comes as its opening,
+ * marked `truncated` (a whole 200 MB text would cross the transport and fill the editor's memory).
+ */
+export const CORPUS_EDITOR_BYTES = 16 * 2 ** 20;
 
 export interface WorkbenchServiceOptions {
   /** Open this database file (closed again by `close`)… */
@@ -90,10 +98,12 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
     parentRunId: run.parentRunId, sweepId: run.sweepId, hyper: run.hyper, vocabSize: run.vocabSize,
     parameterCount: run.parameterCount, step: run.step, totalSteps: run.totalSteps, lastTrainLoss: run.lastTrainLoss,
     lastValLoss: run.lastValLoss, bestValLoss: run.bestValLoss, charsPerSec: run.charsPerSec, createdAt: run.createdAt,
-    startedAt: run.startedAt, endedAt: run.endedAt,
+    startedAt: run.startedAt, endedAt: run.endedAt, engineSegments: run.reproduction.segments ?? [],
   });
-  const corpusText = (id: number): { name: string; text: string } => {
-    const corpus = Number.isInteger(id) ? storage.corpora.detail(id) : null;
+  const uploads = new CorpusUploads();
+  // The summary only: a corpus's text is read where it is needed (it may be gigabytes).
+  const corpusById = (id: number): CorpusSummary => {
+    const corpus = Number.isInteger(id) ? storage.corpora.get(id) : null;
     if (!corpus) throw new ApiError(`No corpus with id ${id}.`, 'not-found');
     return corpus;
   };
@@ -113,9 +123,8 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
       return storage.corpora.list();
     },
     async getCorpus(id) {
-      const corpus = Number.isInteger(id) ? storage.corpora.detail(id) : null;
-      if (!corpus) throw new ApiError(`No corpus with id ${id}.`, 'not-found');
-      return corpus;
+      corpusById(id);
+      return storage.corpora.detail(id, { maxBytes: CORPUS_EDITOR_BYTES })!;
     },
     async addCorpus(input) {
       const name = (input.name ?? '').trim();
@@ -136,22 +145,22 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
       return created ? corpus : { ...corpus, existing: true };
     },
     async updateCorpus(id, patch) {
-      corpusText(id);
+      corpusById(id);
       if (patch.text !== undefined && patch.text.length === 0) throw new ApiError('A corpus cannot be empty.');
       return storage.corpora.update(id, patch);
     },
     async corpusStats(id, window, objective = 'next') {
-      const { text } = corpusText(id);
+      corpusById(id);
       if (!Number.isInteger(window) || window < 1) throw new ApiError(`The window must be a whole number of at least 1 (got ${window}).`);
       if (objective !== 'next' && objective !== 'every') throw new ApiError(`The objective must be "next" or "every" (got ${String(objective)}).`);
-      return statsOf(text, window, objective);
+      return statsOfUtf8(storage.corpora.bytes(id)!, window, objective);
     },
     async corpusDeleteImpact(id) {
-      corpusText(id);
+      corpusById(id);
       return storage.corpora.deleteImpact(id);
     },
     async deleteCorpus(id, deleteOptions = {}) {
-      const { name } = corpusText(id);
+      const { name } = corpusById(id);
       const impact = storage.corpora.deleteImpact(id);
       // Refused by storage (naming the runs) unless cascading; only then are those runs' engines ended.
       if (impact.runs.length > 0 && !deleteOptions.cascade) storage.corpora.delete(id);
@@ -162,6 +171,17 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
       const trashed = storage.trash.trashCorpus(id);
       for (const run of impact.runs) manager.emit({ type: 'deleted', runId: run.id });
       return trashed;
+    },
+
+    async startCorpusUpload(input) {
+      return uploads.start(input);
+    },
+    async corpusUploadPiece(uploadId, bytes) {
+      return uploads.piece(uploadId, bytes);
+    },
+    async finishCorpusUpload(uploadId) {
+      const { name, source, normalize, content } = uploads.finish(uploadId);
+      return api.addCorpus({ name, bytes: content, source, normalize });
     },
 
     async listSampleCorpora() {
@@ -328,6 +348,14 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
       return { deleted: storage.trash.empty() };
     },
 
+    // ------------------------------------------------------------ engines
+    async describeEngines() {
+      return describeEngines(storage);
+    },
+    async setPythonPath(path) {
+      return setPythonPath(storage, path);
+    },
+
     onRunEvent(callback) {
       // Runs other processes on this database create or change are told too, while someone listens.
       const unsubscribe = manager.onEvent(callback);
@@ -344,6 +372,7 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
       foreignRuns.stop();
       await manager.shutdown({ pauseRunning: options.pauseOnClose ?? true });
       playground.cache.forget();
+      uploads.closeAll();
       await inspector.jobs.closeAll();
       await queries?.close();
       if (ownsStorage) storage.close();
@@ -363,25 +392,4 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
     };
   }
   return api;
-}
-
-function statsOf(text: string, window: number, objective: 'next' | 'every'): CorpusStats {
-  const counts = new Map<string, number>();
-  let chars = 0;
-  for (const ch of text) {
-    counts.set(ch, (counts.get(ch) ?? 0) + 1);
-    chars++;
-  }
-  const frequencies = [...counts].map(([char, count]) => ({ char, count }))
-    .sort((a, b) => b.count - a.count || a.char.codePointAt(0)! - b.char.codePointAt(0)!);
-  const windows = countWindows(chars, window, objective, 0);
-  return {
-    chars,
-    distinct: counts.size,
-    frequencies,
-    singletons: frequencies.filter((f) => f.count === 1).map((f) => f.char),
-    windows,
-    hasBom: text.startsWith('\uFEFF'),
-    crlf: text.split('\r\n').length - 1,
-  };
 }

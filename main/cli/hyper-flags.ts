@@ -45,6 +45,7 @@ function flagOption(spec: FieldSpec, cli: CliFlag): Option {
     case 'batch': return option.argParser(parseBatch);
     case 'int':
     case 'number': return option.argParser(parseNumber);
+    case 'text': return option;
   }
 }
 
@@ -52,6 +53,21 @@ export function addTrainingFlags(command: Command): Command {
   command.addOption(new Option('--preset <name>', 'start from a preset (explicit flags override it)').choices(PRESET_NAMES));
   for (const { field, cli } of FLAGGED) command.addOption(flagOption(fieldSpec(field), cli));
   return command;
+}
+
+/** Some of the table's flags alone (`resume --engine --device`), read back by `fieldFlagValues`. */
+export function addFieldFlags(command: Command, fields: readonly (keyof Hyperparameters)[]): Command {
+  for (const { field, cli } of FLAGGED) if (fields.includes(field)) command.addOption(flagOption(fieldSpec(field), cli));
+  return command;
+}
+
+export function fieldFlagValues<K extends keyof Hyperparameters>(options: Record<string, unknown>, fields: readonly K[]): Partial<Pick<Hyperparameters, K>> {
+  const values: Partial<Pick<Hyperparameters, K>> = {};
+  for (const { field, cli } of FLAGGED) {
+    const value = options[camelCase(cli.flag)];
+    if (fields.includes(field as K) && value !== undefined) values[field as K] = value as Hyperparameters[K];
+  }
+  return values;
 }
 
 export interface TrainingChoice {

@@ -9,8 +9,10 @@ import { registerRunCommands } from './commands/runs.ts';
 import { registerPlaygroundCommands } from './commands/playground.ts';
 import { registerInspectCommands } from './commands/inspect.ts';
 import { registerTransferCommands } from './commands/transfer.ts';
+import { registerProjectCommands } from './commands/project.ts';
 import { registerServeCommand } from './commands/serve.ts';
 import { registerTrashCommands } from './commands/trash.ts';
+import { registerEngineCommands } from './commands/engines.ts';
 import { outcome } from './context.ts';
 import { EXIT, describeFailure, type ExitCode } from './errors.ts';
 
@@ -27,8 +29,10 @@ export function buildProgram(): Command {
   registerPlaygroundCommands(program);
   registerInspectCommands(program);
   registerTransferCommands(program);
+  registerProjectCommands(program);
   registerServeCommand(program);
   registerTrashCommands(program);
+  registerEngineCommands(program);
   // Subcommands inherit the exit override, so a usage error is ours to map to exit code 2.
   for (const command of allCommands(program)) command.exitOverride();
   return program;

@@ -11,6 +11,8 @@ import { Storage } from '../storage/index.ts';
 export interface Workbench {
   api: WorkbenchApi;
   dbPath: string;
+  /** The open database, for commands that work on files beside it (export-project / import-run). */
+  storage: Storage;
   /** Ends the service; a run still training is paused (resumable), not lost. */
   close(): Promise<void>;
 }
@@ -40,7 +42,7 @@ export function openWorkbench(dbPath: string, options: WorkbenchOptions = {}): W
     await service.close();
     storage.close();
   };
-  return { api: checked(service), dbPath, close };
+  return { api: checked(service), dbPath, storage, close };
 }
 
 /** The API with every call going through the dispatcher, as the other transports' calls do. */

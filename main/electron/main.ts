@@ -14,6 +14,7 @@ import { prepareDatabasePath } from '../storage/database.ts';
 import { startBackend, type Backend } from './backend-host.ts';
 import { registerPortBroker } from './ipc.ts';
 import { installMenu } from './menu.ts';
+import { backendRunsApi, trackRunProgress } from './run-progress.ts';
 import { createMainWindow } from './window.ts';
 import { answerAppRequest, APP_ENTRY_URL, APP_SCHEME, appContentSecurityPolicy, isAppUrl } from './security.ts';
 import { acquireDatabaseLock } from './database-lock.ts';
@@ -92,12 +93,17 @@ async function start(): Promise<void> {
 
   registerPortBroker(backend, (url) => isAppUrl(url, devUrl));
 
-  installMenu({ devTools: !app.isPackaged });
+  // A menu item that opens a view sets the page's #view hash (App.svelte follows it).
+  installMenu({
+    devTools: !app.isPackaged,
+    navigate: (view) => void mainWindow?.webContents.executeJavaScript(`location.hash = ${JSON.stringify(`#${view}`)}`),
+  });
   const openWindow = () => {
     mainWindow = createWindow(appRoot);
     mainWindow.on('closed', () => (mainWindow = null));
   };
   openWindow();
+  trackRunProgress(backendRunsApi(backend), () => mainWindow);
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) openWindow();
   });

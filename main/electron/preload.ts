@@ -31,6 +31,9 @@ const workbench = {
   corpusStats: (id, window, objective) => invoke('corpusStats', id, window, objective),
   corpusDeleteImpact: (id) => invoke('corpusDeleteImpact', id),
   deleteCorpus: (id, options) => invoke('deleteCorpus', id, options),
+  startCorpusUpload: (input) => invoke('startCorpusUpload', input),
+  corpusUploadPiece: (uploadId, bytes) => invoke('corpusUploadPiece', uploadId, bytes),
+  finishCorpusUpload: (uploadId) => invoke('finishCorpusUpload', uploadId),
 
   presets: () => invoke('presets'),
   checkHyperparameters: (input) => invoke('checkHyperparameters', input),
@@ -70,6 +73,8 @@ const workbench = {
   listTrash: () => invoke('listTrash'),
   restoreTrash: (id) => invoke('restoreTrash', id),
   emptyTrash: () => invoke('emptyTrash'),
+  describeEngines: () => invoke('describeEngines'),
+  setPythonPath: (path) => invoke('setPythonPath', path),
   listSampleCorpora: () => invoke('listSampleCorpora'),
   addSampleCorpus: (sampleId) => invoke('addSampleCorpus', sampleId),
 

@@ -4,12 +4,10 @@
  * second: it asks, and kills the process when it has not ended by then. Finished records are kept
  * for a while (the last 100) so a late poll still learns how the job ended.
  */
-import path from 'node:path';
 import type { InspectEngineMessage, InspectHostMessage } from '../../engine/inspect/protocol.ts';
 import type { HostMessage } from '../../engine/protocol.ts';
-import { nodeEngineLauncher, REPO_ROOT, type EngineChannel, type EngineLauncher } from '../runs/launcher.ts';
+import { engineEntry, nodeEngineLauncher, type EngineChannel, type EngineLauncher } from '../runs/launcher.ts';
 
-export const INSPECT_WORKER_SOURCE = path.join(REPO_ROOT, 'engine', 'inspect-worker.ts');
 /** How long a cancelled job's process gets to end by itself before it is killed. */
 export const CANCEL_GRACE_MS = 1000;
 const KEEP_FINISHED = 100;
@@ -37,7 +35,7 @@ interface LiveJob {
 }
 
 export function nodeInspectLauncher(): EngineLauncher {
-  return nodeEngineLauncher({ workerPath: INSPECT_WORKER_SOURCE });
+  return nodeEngineLauncher({ workerPath: engineEntry('inspect-worker') });
 }
 
 export class InspectJobs {

@@ -1,8 +1,9 @@
 /**
  * How an engine process is started, behind one small interface so the same EngineProcess works in a
- * Node host (`serve`, the CLI, tests: a forked child running engine/worker.ts through tsx) and in
- * Electron (a utilityProcess running the built worker; see electron-launcher.ts, which alone knows
- * Electron exists).
+ * Node host (`serve`, the CLI, tests: a forked child running the bundled dist/engine/worker.js, or
+ * engine/worker.ts through tsx when the host itself runs from sources) and in the app's backend
+ * process (main/backend/entry.ts: the same fork, run by Electron's binary as Node; a utility process
+ * cannot start utility processes of its own).
  */
 import { fork } from 'node:child_process';
 import path from 'node:path';
@@ -33,10 +34,24 @@ export interface ChannelExit {
 
 export type EngineLauncher = () => EngineChannel;
 
+/** The repository (or package) root: this file is main/runs/launcher.ts, or is inside a bundle dist/<name>/<file>.js. */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const WORKER_SOURCE = path.join(REPO_ROOT, 'engine', 'worker.ts');
-/** tsx's loader by absolute URL: a bare `--import tsx` would resolve against the caller's cwd. */
-const TSX_LOADER = import.meta.resolve('tsx');
+/** Whether this host runs from a bundle (bin/bundle.js) rather than from the TypeScript sources. */
+const FROM_BUNDLE = !fileURLToPath(import.meta.url).endsWith('.ts');
+
+/**
+ * The script of an engine process (engine/<name>.ts): a bundled host starts the bundle built beside it
+ * (dist/engine/<name>.js, plain Node), a host running from sources the TypeScript file (through tsx).
+ */
+export function engineEntry(name: 'worker' | 'inspect-worker'): string {
+  return FROM_BUNDLE ? path.join(REPO_ROOT, 'dist', 'engine', `${name}.js`) : path.join(REPO_ROOT, 'engine', `${name}.ts`);
+}
+
+/** Node's options for running `script`: TypeScript needs tsx's loader (by absolute URL: a bare `--import tsx` would resolve against the caller's cwd). */
+function execArgvFor(script: string): string[] {
+  return script.endsWith('.ts') ? ['--import', import.meta.resolve('tsx')] : [];
+}
 
 /** Keeps the end of a stream of text, for error messages. */
 export class TextTail {
@@ -80,14 +95,14 @@ export class ExitNotice {
 }
 
 /**
- * A Node child process running the TypeScript worker through tsx. `serialization: 'advanced'` lets
+ * A Node child process running the engine worker (engineEntry). `serialization: 'advanced'` lets
  * checkpoint bytes cross as Uint8Array (structured clone) instead of a JSON array of numbers.
  */
 export function nodeEngineLauncher(options: { workerPath?: string; forwardStderr?: boolean } = {}): EngineLauncher {
-  const workerPath = options.workerPath ?? WORKER_SOURCE;
+  const workerPath = options.workerPath ?? engineEntry('worker');
   return () => {
     const child = fork(workerPath, [], {
-      execArgv: ['--import', TSX_LOADER],
+      execArgv: execArgvFor(workerPath),
       serialization: 'advanced',
       stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
     });

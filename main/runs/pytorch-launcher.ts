@@ -24,6 +24,8 @@ import { ExitNotice, REPO_ROOT, tailStderr, type EngineChannel, type EngineLaunc
 import { FrameReader, encodeFrame } from './stdio-frames.ts';
 
 export const PYTORCH_ENGINE_SCRIPT = path.join(REPO_ROOT, 'engine', 'pytorch', 'main.py');
+/** torchrun with Debian's torch 1.13 repaired (engine/pytorch/launch.py). */
+export const PYTORCH_LAUNCH_SCRIPT = path.join(REPO_ROOT, 'engine', 'pytorch', 'launch.py');
 
 export interface PytorchLauncherOptions {
   /** The python to run (default: $RNNWB_PYTHON, else `python3` on the PATH). */
@@ -31,6 +33,16 @@ export interface PytorchLauncherOptions {
   /** The engine's entry script (tests point it elsewhere). */
   script?: string;
   forwardStderr?: boolean;
+  /** Processes per node; above 1 (or with several nodes) the engine runs under torchrun with DDP. */
+  processes?: number;
+  /** Nodes in all; this launch is node 0 and the others are started with the lines of distributedCommand. */
+  nodes?: number;
+  /** HOST:PORT where node 0 waits for the other nodes (needed with nodes > 1). */
+  rdzv?: string;
+  /** A command the engine's launch is put behind and spoken through over stdio: `ssh gpu-box`, `srun -N2`, `docker exec box`. */
+  via?: string;
+  /** Seconds node 0 waits for every process to join (default 600). */
+  rendezvousTimeoutS?: number;
 }
 
 export function defaultPython(): string {
@@ -40,8 +52,9 @@ export function defaultPython(): string {
 export function pytorchEngineLauncher(options: PytorchLauncherOptions = {}): EngineLauncher {
   const python = options.python ?? defaultPython();
   const script = options.script ?? PYTORCH_ENGINE_SCRIPT;
+  const [command, ...args] = engineCommand(python, script, options);
   return (): EngineChannel => {
-    const child = spawn(python, [script], {
+    const child = spawn(command, args, {
       stdio: ['pipe', 'pipe', 'pipe'],
       // No __pycache__ in the repository; stderr unbuffered so a crash's last words arrive.
       env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PYTHONUNBUFFERED: '1' },
@@ -92,7 +105,12 @@ export function pytorchEngineLauncher(options: PytorchLauncherOptions = {}): Eng
             refuse(problem);
             return true;
           }
-          outgoing = withInitialWeights(message, chunks);
+          try {
+            outgoing = withInitialWeights(message, chunks);
+          } catch (error) {
+            refuse(errorMessage(error));
+            return true;
+          }
           chunks.length = 0;
         }
         for (const part of encodeFrame(outgoing)) child.stdin.write(part);
@@ -109,6 +127,63 @@ export function pytorchEngineLauncher(options: PytorchLauncherOptions = {}): Eng
   };
 }
 
+/** The command line that runs the engine: plain, under our torchrun (node 0), behind a `via` prefix. */
+export function engineCommand(python: string, script: string, options: Pick<PytorchLauncherOptions, 'processes' | 'nodes' | 'rdzv' | 'via' | 'rendezvousTimeoutS'>): string[] {
+  const processes = options.processes ?? 1;
+  const nodes = options.nodes ?? 1;
+  const timeout = options.rendezvousTimeoutS === undefined ? [] : [`--rdzv-timeout=${options.rendezvousTimeoutS}`];
+  const engine = processes > 1 || nodes > 1 ? [python, ...torchrunArgs(processes, nodes, options.rdzv, 0), script, ...timeout] : [python, script];
+  if (!options.via) return engine;
+  const prefix = splitWords(options.via);
+  // ssh hands the remote shell one string: quote what a shell would split.
+  return prefix[0] === 'ssh' || prefix[0]?.endsWith('/ssh') ? [...prefix, ...engine.map(shellQuote)] : [...prefix, ...engine];
+}
+
+/**
+ * launch.py's arguments (torchrun's) for node `nodeRank` of a run. Static rendezvous: node 0 holds the
+ * store, so rank 0 (the one that talks to the host) is on the node the host started; one node meets
+ * itself on a free port (launch.py reads port 0 so), several meet at `rdzv`.
+ */
+export function torchrunArgs(processes: number, nodes: number, rdzv: string | undefined, nodeRank: number): string[] {
+  const endpoint = nodes > 1 ? rdzv ?? '' : '127.0.0.1:0';
+  return [
+    PYTORCH_LAUNCH_SCRIPT, `--nnodes=${nodes}`, `--nproc_per_node=${processes}`, '--max_restarts=0',
+    '--rdzv_backend=static', `--rdzv_endpoint=${endpoint}`, `--node_rank=${nodeRank}`,
+  ];
+}
+
+/** Words of a command line as a POSIX shell splits them (quotes and backslashes; no expansions). */
+export function splitWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | null = null;
+  let quote: '"' | "'" | null = null;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quote) {
+      if (ch === quote) quote = null;
+      else if (ch === '\\' && quote === '"' && i + 1 < line.length) word += line[++i];
+      else word += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      word ??= '';
+    } else if (ch === '\\' && i + 1 < line.length) {
+      word = (word ?? '') + line[++i];
+    } else if (/\s/.test(ch)) {
+      if (word !== null) words.push(word);
+      word = null;
+    } else {
+      word = (word ?? '') + ch;
+    }
+  }
+  if (quote) throw new Error(`The prefix ${JSON.stringify(line)} has an unclosed ${quote}.`);
+  if (word !== null) words.push(word);
+  return words;
+}
+
+function shellQuote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 /** What is wrong with a start message, in the built-in engine's words; null when it can go. */
 export function checkStart(job: StartMessage): string | null {
   if (job.device !== undefined && !ENGINE_DEVICES.includes(job.device)) {
@@ -122,6 +197,7 @@ export function checkStart(job: StartMessage): string | null {
       const problems = Object.values(validateHyperparameters(job.hyper));
       if (problems.length > 0) return problems.join(' ');
     }
+    if (job.vocab !== undefined) Vocabulary.fromChars(job.vocab); // the built-in trainer's first check of a given vocabulary
   } catch (error) {
     return errorMessage(error);
   }

@@ -3,7 +3,7 @@
  * that continues another from one of its checkpoints. Everything is checked first, so a refused
  * request stores nothing; what is stored is 'queued' for the run manager.
  */
-import type { Hyperparameters, PresetName } from '../../engine/config.ts';
+import { describeFieldErrors, validateHyperparameters, type Hyperparameters, type PresetName } from '../../engine/config.ts';
 import { decodeCheckpoint } from '../../engine/format/checkpoint.ts';
 import { ApiError, type ContinueRunInput, type CreateRunInput, type Id, type SweepInput } from '../api/contract.ts';
 import type { RunRecord, Storage } from '../storage/index.ts';
@@ -117,6 +117,7 @@ export function createContinuation(storage: Storage, input: ContinueRunInput): R
   if (!Number.isInteger(target) || target <= checkpoint.step) {
     throw new ApiError(`The checkpoint is at step ${checkpoint.step}; continuing needs a total above that (got ${target}).`);
   }
+  const hyper = continuationHyper(parent.hyper, input);
   const name = input.name ?? storage.runs.uniqueName(`${parent.name}-cont`);
   const vocabulary = storage.vocabularies.getOrCreate(decoded.vocab);
   return storage.transaction(() => {
@@ -124,8 +125,12 @@ export function createContinuation(storage: Storage, input: ContinueRunInput): R
       name,
       corpusId: parent.corpusId,
       vocabularyId: vocabulary.id,
-      hyper: parent.hyper,
-      reproduction: { ...parent.reproduction, corpusSha256: corpus.sha256 },
+      hyper,
+      // The parent's engine record up to the checkpoint this continues from.
+      reproduction: {
+        ...parent.reproduction, corpusSha256: corpus.sha256, hyper,
+        segments: (parent.reproduction.segments ?? []).filter((segment) => segment.fromStep < checkpoint.step),
+      },
       sample: parent.sample,
       totalSteps: target,
       status: 'queued',
@@ -138,6 +143,19 @@ export function createContinuation(storage: Storage, input: ContinueRunInput): R
     storage.runs.setStep(run.id, checkpoint.step);
     return storage.runs.require(run.id);
   });
+}
+
+/**
+ * The parent's hyperparameters on the engine asked for: a change of engine starts from device auto
+ * unless a device is given; the built-in engine refuses any device but auto (the field table's rule).
+ */
+function continuationHyper(parent: Hyperparameters, input: ContinueRunInput): Hyperparameters {
+  const engine = input.engine ?? parent.engine;
+  const device = input.device ?? (engine === parent.engine ? parent.device : 'auto');
+  const hyper = { ...parent, engine, device };
+  const problem = describeFieldErrors(validateHyperparameters(hyper));
+  if (problem) throw new ApiError(problem);
+  return hyper;
 }
 
 /** A corpus name made usable inside a run name (no '@', no leading '#', not only digits). */

@@ -20,12 +20,15 @@
  * engine quietly.
  */
 import { availableParallelism, hostname } from 'node:os';
+import type { Hyperparameters } from '../../engine/config.ts';
 import type { StartMessage } from '../../engine/protocol.ts';
 import { ApiError, type Id, type RunEvent, type RunStatus } from '../api/contract.ts';
 import { FINAL_STATUSES, type RunOwner, type RunRecord, type Storage } from '../storage/index.ts';
 import { Emitter } from './emitter.ts';
 import { EngineProcess, type EngineExit } from './engine-process.ts';
+import { pythonChoice } from './engines.ts';
 import { nodeEngineLauncher, type EngineLauncher } from './launcher.ts';
+import { pytorchEngineLauncher } from './pytorch-launcher.ts';
 import { settleForDeletion, type DeletionOptions } from './run-deletion.ts';
 import { RunOutcomes } from './run-outcomes.ts';
 import { RunQueue } from './run-queue.ts';
@@ -38,6 +41,8 @@ export type { DeletionOptions } from './run-deletion.ts';
 export interface RunManagerOptions {
   storage: Storage;
   launcher?: EngineLauncher;
+  /** The PyTorch engine's launcher (default: engine/pytorch with the python of engines.ts pythonChoice, asked at each launch). */
+  pytorchLauncher?: EngineLauncher;
   /** Runs trained at once (default: the number of cores). */
   concurrency?: number;
   /** Take over queued runs nobody trains (left by a host that closed). Hosts that live long should; a one-shot CLI should not. */
@@ -75,6 +80,7 @@ const waitingReason = (limit: number) =>
 export class RunManager {
   private readonly storage: Storage;
   private readonly launcher: EngineLauncher;
+  private readonly pytorchLauncher: EngineLauncher | null;
   private readonly owner: RunOwner = { pid: process.pid, hostId: hostname() };
   private readonly cores: number;
   private readonly options: Required<Pick<RunManagerOptions, 'heartbeatMs' | 'staleMs' | 'flushMs' | 'flushRows'>>;
@@ -100,6 +106,7 @@ export class RunManager {
   constructor(options: RunManagerOptions) {
     this.storage = options.storage;
     this.launcher = options.launcher ?? nodeEngineLauncher();
+    this.pytorchLauncher = options.pytorchLauncher ?? null;
     this.cores = Math.max(1, options.cores ?? availableParallelism());
     this.limit = checkLimit(options.concurrency ?? this.cores);
     this.options = {
@@ -415,6 +422,13 @@ export class RunManager {
     }
   }
 
+  /** The run's engine; the PyTorch one runs the python chosen now (the setting may have changed since the host started). */
+  private launcherFor(hyper: Hyperparameters): EngineLauncher {
+    if (hyper.engine === 'builtin') return this.launcher;
+    const { processes, nodes, rdzv, via } = hyper;
+    return this.pytorchLauncher ?? pytorchEngineLauncher({ python: pythonChoice(this.storage).python, processes, nodes, rdzv, via });
+  }
+
   /** `wanted` is the run's upper bound (0 = automatic); runs sharing the machine get one thread each. */
   private threadsFor(wanted: number): number {
     const sharing = this.active.size + this.queue.size + 1 > 1;
@@ -444,9 +458,11 @@ export class RunManager {
       ...(vocab ? { vocab } : {}),
       ...(resumeFrom ? { resumeFrom, targetSteps: run.totalSteps } : {}),
       ...(run.sample ? { sample: run.sample } : {}),
-      ...(run.reproduction.kernelPath ? { kernelPath: run.reproduction.kernelPath } : {}),
+      // A run moving to the built-in engine picks its own kernels; one staying keeps its path (exact resume).
+      ...(run.reproduction.kernelPath && run.hyper.engine === 'builtin' ? { kernelPath: run.reproduction.kernelPath } : {}),
+      ...(run.hyper.engine === 'pytorch' ? { device: run.hyper.device } : {}),
     };
-    const engine = new EngineProcess(this.launcher);
+    const engine = new EngineProcess(this.launcherFor(run.hyper));
     const recorder = new RunRecorder(this.storage, runId, {
       flushMs: this.options.flushMs,
       flushRows: this.options.flushRows,

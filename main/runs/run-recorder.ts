@@ -5,7 +5,7 @@
  * K + best + final, told once stored). A write that fails goes to `onWriteFailed`, which decides what
  * becomes of the run; once `close`d (the run is on its way out) nothing more is written or told.
  */
-import type { Id, RunEvent } from '../api/contract.ts';
+import type { EngineSegment, Id, RunEvent } from '../api/contract.ts';
 import type { NewMetric, Storage } from '../storage/index.ts';
 import type { CheckpointMessage, ProgressMessage, ReadyMessage } from './engine-process.ts';
 
@@ -25,13 +25,28 @@ export class RunRecorder {
 
   constructor(private readonly storage: Storage, private readonly runId: Id, private readonly options: RecorderOptions) {}
 
-  /** The engine resolved the run's length, kernel path and threads (`threads`: what the host asked for). */
+  /**
+   * The engine resolved the run's length, kernel path and threads (`threads`: what the host asked for),
+   * and said who trains where: a new segment of the run's engine record from its current step.
+   */
   ready(message: ReadyMessage, threads: number): void {
     this.write("the run's settings", () => {
       const run = this.storage.runs.require(this.runId);
+      const segment: EngineSegment = {
+        fromStep: run.step,
+        engine: message.engine ?? 'builtin',
+        device: message.device ?? 'cpu',
+        kernelPath: message.kernelPath,
+        threads: message.threads || threads,
+        ...(message.torchVersion ? { torchVersion: message.torchVersion } : {}),
+        ...(message.worldSize ? { worldSize: message.worldSize, nodes: message.nodes ?? 1, host: message.host } : {}),
+      };
       this.storage.runs.update(this.runId, {
         totalSteps: message.totalSteps,
-        reproduction: { ...run.reproduction, kernelPath: message.kernelPath, threads: message.threads || threads },
+        reproduction: {
+          ...run.reproduction, kernelPath: message.kernelPath, threads: segment.threads,
+          segments: withSegment(run.reproduction.segments ?? [], segment),
+        },
       });
     });
   }
@@ -95,4 +110,13 @@ export class RunRecorder {
       this.options.onWriteFailed(what, error);
     }
   }
+}
+
+/** A run restarted on the same engine and device (after a pause across restarts) stays one segment. */
+function withSegment(segments: readonly EngineSegment[], segment: EngineSegment): EngineSegment[] {
+  const last = segments[segments.length - 1];
+  const same = last && last.engine === segment.engine && last.device === segment.device && last.kernelPath === segment.kernelPath
+    && last.threads === segment.threads && last.torchVersion === segment.torchVersion
+    && last.worldSize === segment.worldSize && last.nodes === segment.nodes && last.host === segment.host;
+  return same ? [...segments] : [...segments, segment];
 }

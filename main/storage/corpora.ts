@@ -163,11 +163,16 @@ export class CorporaRepository {
     return corpus;
   }
 
-  /** The summary with the whole text (refused in a sentence when the text is longer than a string can be). */
-  detail(id: Id): CorpusDetail | null {
-    const row = this.byId.get(id);
-    if (!row) return null;
-    return { ...toSummary(row), text: this.decode(toSummary(row)) };
+  /**
+   * The summary with the text: whole (refused in a sentence when longer than a string can be), or with
+   * `maxBytes` only its opening of at most that many bytes, whole characters, marked `truncated`.
+   */
+  detail(id: Id, options: { maxBytes?: number } = {}): CorpusDetail | null {
+    const corpus = this.get(id);
+    if (!corpus) return null;
+    const maxBytes = options.maxBytes ?? Infinity;
+    if (corpus.bytes <= maxBytes) return { ...corpus, text: this.decode(corpus) };
+    return { ...corpus, text: this.opening(corpus, maxBytes), truncated: true };
   }
 
   /**
@@ -192,6 +197,12 @@ export class CorporaRepository {
     return out;
   }
 
+  /** The text's opening: its first `maxBytes` bytes or fewer, whole characters (a prompt needs no more). */
+  head(id: Id, maxBytes: number): string | null {
+    const corpus = this.get(id);
+    return corpus ? this.opening(corpus, maxBytes) : null;
+  }
+
   /** The text's UTF-8 bytes piece by piece, in order (a piece may end inside a character); null when there is no such corpus. */
   pieces(id: Id): Iterable<Buffer> | null {
     const corpus = this.get(id);
@@ -206,8 +217,9 @@ export class CorporaRepository {
     let total = 0;
     for (let seq = 0; total < corpus.bytes; seq++) {
       const piece = this.pieceOf.get(corpus.id, seq)?.bytes;
-      if (piece === undefined || total + piece.length > corpus.bytes) break;
+      if (piece === undefined) break;
       total += piece.length;
+      if (total > corpus.bytes) throw new StorageError(`Corpus "${corpus.name}" is damaged: more than its ${groupDigits(corpus.bytes)} bytes are stored.`);
       yield piece;
     }
     if (total !== corpus.bytes) {
@@ -223,6 +235,22 @@ export class CorporaRepository {
       if (error instanceof RangeError) throw tooLongForString(corpus);
       throw error;
     }
+  }
+
+  /** The first `maxBytes` bytes or fewer, ending before a character cut in two. */
+  private opening(corpus: CorpusSummary, maxBytes: number): string {
+    const head = Buffer.allocUnsafe(Math.min(maxBytes, corpus.bytes));
+    let filled = 0;
+    for (const piece of this.piecesOf(corpus)) {
+      filled += piece.copy(head, filled);
+      if (filled === head.length) break;
+    }
+    let end = head.length;
+    // Back up over continuation bytes to the last lead byte; keep that character only if it is whole.
+    let lead = end - 1;
+    while (lead > 0 && (head[lead] & 0xc0) === 0x80) lead--;
+    if (lead >= 0 && lead + utf8Length(head[lead]) > end) end = lead;
+    return new TextDecoder('utf-8', { ignoreBOM: true }).decode(head.subarray(0, end));
   }
 
   private writePieces(id: Id, utf8: Uint8Array): void {
@@ -318,6 +346,11 @@ export class CorporaRepository {
   private refuseTakenName(name: string): void {
     if (this.byName.get(name)) throw new StorageError(`A corpus named "${name}" already exists.`, 'conflict');
   }
+}
+
+/** Bytes of the UTF-8 character a lead byte starts. */
+function utf8Length(lead: number): number {
+  return lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
 }
 
 function tooLongForString(corpus: CorpusSummary): StorageError {

@@ -22,6 +22,7 @@ import { SweepsRepository } from './sweeps.ts';
 import type { Id, NewMetric } from './types.ts';
 import { VocabulariesRepository } from './vocabularies.ts';
 import { TrashRepository } from './trash.ts';
+import { SettingsRepository } from './settings.ts';
 
 export type * from './types.ts';
 export { FINAL_STATUSES, LIVE_STATUSES, RUN_STATUSES } from './types.ts';
@@ -32,7 +33,7 @@ export { resolveDatabasePath, type DatabasePathOptions } from './paths.ts';
 export { resolveNativeBinding } from './native-binding.ts';
 export { currentOwner, HEARTBEAT_STALE_MS } from './runs.ts';
 export { isPidAlive, processStartMs, whyOwnerIsGone, type LivenessProbe } from './owner-liveness.ts';
-export { MAX_CORPUS_BYTES, describeMaxCorpus, sha256Hex, measureText, measureUtf8 } from './corpora.ts';
+export { MAX_CORPUS_BYTES, describeMaxCorpus, refuseTooBig, sha256Hex, measureText, measureUtf8 } from './corpora.ts';
 export { DEFAULT_CURVE_POINTS } from './metrics.ts';
 export type { TrashItem, TrashKind, RestoredItem } from './trash.ts';
 export {
@@ -50,6 +51,7 @@ export class Storage {
   readonly sweeps: SweepsRepository;
   readonly info: StorageInfoRepository;
   readonly trash: TrashRepository;
+  readonly settings: SettingsRepository;
 
   private constructor(readonly db: Database, readonly path: string) {
     this.corpora = new CorporaRepository(db);
@@ -61,6 +63,7 @@ export class Storage {
     this.sweeps = new SweepsRepository(db);
     this.info = new StorageInfoRepository(db, path);
     this.trash = new TrashRepository(db);
+    this.settings = new SettingsRepository(db);
   }
 
   /**

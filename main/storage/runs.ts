@@ -9,7 +9,7 @@
  */
 import { hostname } from 'node:os';
 import type { Database, Statement } from 'better-sqlite3';
-import { parameterCount, type Hyperparameters } from '../../engine/config.ts';
+import { DEFAULT_HYPERPARAMETERS, parameterCount, type Hyperparameters } from '../../engine/config.ts';
 import { StorageError, notFound } from './errors.ts';
 import { ImpactCounter } from './impact.ts';
 import { whyOwnerIsGone, type LivenessProbe } from './owner-liveness.ts';
@@ -376,7 +376,9 @@ function checkStatus(status: RunStatus): void {
 const flag = (value: unknown): number => (value === undefined ? 0 : 1);
 
 function toRecord(row: RunRow): RunRecord {
-  const hyper = JSON.parse(row.hyper) as Hyperparameters;
+  // A run stored before engines were a choice trained on the built-in engine (other missing fields stay
+  // missing: compare shows "—" for them).
+  const hyper = { engine: DEFAULT_HYPERPARAMETERS.engine, device: DEFAULT_HYPERPARAMETERS.device, ...(JSON.parse(row.hyper) as Partial<Hyperparameters>) } as Hyperparameters;
   return {
     id: row.id,
     name: row.name,

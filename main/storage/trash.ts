@@ -8,21 +8,9 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { StorageError, notFound } from './errors.ts';
 import { isoNow } from './time.ts';
-import type { Id } from './types.ts';
+import type { Id, TrashItem, TrashKind } from './types.ts';
 
-export type TrashKind = 'run' | 'checkpoint' | 'corpus';
-
-export interface TrashItem {
-  id: Id;
-  kind: TrashKind;
-  /** The run's, checkpoint's ("run@step") or corpus's id and name when it was deleted. */
-  itemId: Id;
-  name: string;
-  /** Runs that went with it (a corpus deleted with its runs; 1 for a run). */
-  runs: number;
-  bytes: number;
-  deletedAt: string;
-}
+export type { TrashItem, TrashKind };
 
 /** What a restore put back: the thing itself and every run that came back with it. */
 export interface RestoredItem {
@@ -107,7 +95,8 @@ export class TrashRepository {
       // Runs continued from these lose their parent (ON DELETE SET NULL); a restore links them again.
       ['$children', this.sql(`SELECT id, parent_run_id FROM runs WHERE parent_run_id ${inRuns} AND id NOT ${inRuns}`).all(ids, ids) as Row[]],
     );
-    const stored = this.store({ ...item, runs: runIds.length }, tables);
+    let stored = this.store({ ...item, runs: runIds.length }, tables);
+    if (corpusId !== undefined) stored = this.storePieces(stored, corpusId);
     this.sql(`DELETE FROM runs WHERE id ${inRuns}`).run(ids);
     if (corpusId !== undefined) this.sql('DELETE FROM corpora WHERE id = ?').run(corpusId);
     return stored;
@@ -121,7 +110,10 @@ export class TrashRepository {
       // Runs continued from each other may come back in any order; the keys are checked at commit.
       this.db.pragma('defer_foreign_keys = ON');
       const runIds: Id[] = [];
-      for (const entry of this.sql<[Id], { table_name: string; rows: string; blob: Buffer | null }>('SELECT table_name, rows, blob FROM trash_rows WHERE trash_id = ? ORDER BY seq').all(id)) {
+      // One entry read at a time: a corpus's pieces may add up to gigabytes.
+      const entryAt = this.sql<[Id, number], { table_name: string; rows: string; blob: Buffer | null }>('SELECT table_name, rows, blob FROM trash_rows WHERE trash_id = ? AND seq = ?');
+      for (const seq of this.sql<[Id], { seq: number }>('SELECT seq FROM trash_rows WHERE trash_id = ? ORDER BY seq').all(id).map((e) => e.seq)) {
+        const entry = entryAt.get(id, seq)!;
         const rows = parseRows(entry.rows, entry.blob);
         if (entry.table_name === '$children') {
           const relink = this.sql('UPDATE runs SET parent_run_id = ? WHERE id = ? AND parent_run_id IS NULL');
@@ -170,6 +162,20 @@ export class TrashRepository {
     const trashId = Number(info.lastInsertRowid);
     entries.forEach((entry, seq) => this.sql('INSERT INTO trash_rows (trash_id, seq, table_name, rows, blob) VALUES (?, ?, ?, ?, ?)').run(trashId, seq, entry.table, entry.rows, entry.blob));
     return { ...item, id: trashId, bytes, deletedAt };
+  }
+
+  /**
+   * A corpus's text pieces (migration 004) after the item's other entries, one blob entry each, copied
+   * by SQLite itself (a corpus may have gigabytes; none of it passes through JS).
+   */
+  private storePieces(stored: TrashItem, corpusId: Id): TrashItem {
+    const next = (this.sql('SELECT coalesce(max(seq), -1) + 1 AS next FROM trash_rows WHERE trash_id = ?').get(stored.id) as { next: number }).next;
+    this.sql(`INSERT INTO trash_rows (trash_id, seq, table_name, rows, blob)
+      SELECT ?, ? + seq, 'corpus_pieces', json_array(json_object('corpus_id', corpus_id, 'seq', seq, 'bytes', json('{"$blob":true}'))), bytes
+      FROM corpus_pieces WHERE corpus_id = ? ORDER BY seq`).run(stored.id, next, corpusId);
+    const pieces = (this.sql('SELECT coalesce(sum(length(bytes)), 0) AS bytes FROM corpus_pieces WHERE corpus_id = ?').get(corpusId) as { bytes: number }).bytes;
+    this.sql('UPDATE trash SET bytes = bytes + ? WHERE id = ?').run(pieces, stored.id);
+    return { ...stored, bytes: stored.bytes + pieces };
   }
 
   /** Table and column names come from the rows this repository stored (names of our own schema). */

@@ -9,7 +9,7 @@ import type { Id, RunReproduction, RunStatus, RunSummary } from '../api/contract
 
 export type {
   CheckpointSummary, CorpusDetail, CorpusSummary, Curve, DeleteImpact, Id, MetricPoint, RunReproduction,
-  RunStatus, RunSummary, SampleRecord, StorageInfo,
+  RunStatus, RunSummary, SampleRecord, StorageInfo, TrashItem, TrashKind,
 } from '../api/contract.ts';
 export type { SampleSettings } from '../../engine/protocol.ts';
 

@@ -33,7 +33,7 @@ test('Electron smoke: the window opens and lists the views', async () => {
     const window = await app.firstWindow();
     await expect(window.getByTestId('nav-corpora')).toBeVisible();
     await expect(window.getByTestId('nav-playground')).toBeVisible();
-    // One call through the preload and IPC to the real service: a pasted corpus is stored and listed.
+    // One call through the preload and its MessagePort to the service in the backend process: a pasted corpus is stored and listed.
     await window.getByTestId('nav-corpora').click();
     await window.getByTestId('corpus-paste-name').fill('from electron');
     await window.getByTestId('corpus-paste').fill('abc abc abc abc abc\n');

@@ -6,12 +6,11 @@
  * panel go to docs/screenshots/ (start.png, gates.png) for the README.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
 import type { WsApi } from '../../main/transport/ws-client.ts';
 import type { TraceResult } from '../../main/api/contract.ts';
-import { connectApi, repoRoot, startServer, type Server } from './helpers.ts';
+import { freshWorkbench, repoRoot, type FreshWorkbench, type Server } from './helpers.ts';
 import { formatValue } from '../../renderer/src/lib/gate-equations.ts';
 
 test.describe.configure({ mode: 'serial' });
@@ -20,24 +19,21 @@ test.describe.configure({ mode: 'serial' });
 const RUN_TIMEOUT = 600_000;
 const docsShots = path.join(repoRoot, 'docs/screenshots');
 
-let dir: string;
+let workbench: FreshWorkbench;
 let server: Server;
 let page: Page;
 let api: WsApi;
 
 test.beforeAll(async ({ browser }) => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rnnwb-first-hour-'));
-  server = await startServer(path.join(dir, 'workbench.db'));
-  api = connectApi(server);
+  workbench = await freshWorkbench('rnnwb-first-hour-');
+  ({ server, api } = workbench);
   page = await browser.newPage({ locale: 'en-US', colorScheme: 'light' });
   await page.goto(server.url);
 });
 
 test.afterAll(async () => {
-  api?.close();
   await page?.close();
-  await server?.stop();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  await workbench?.close();
 });
 
 test('start page: an empty database opens on it, with the bundled samples, their sources and three one-click starts', async () => {

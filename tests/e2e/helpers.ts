@@ -1,6 +1,7 @@
 /** What the specs share: the server's address, an API client of our own, the CLI, screenshots. */
 import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -67,6 +68,40 @@ export async function startServer(db: string): Promise<Server> {
     if (server.exitCode === null) server.kill('SIGKILL');
   };
   return { url, token: new URL(url).searchParams.get('token') ?? '', stop };
+}
+
+/** A spec's own workbench: an `rnnwb serve` on an empty database in a temporary folder, and an API client. */
+export interface FreshWorkbench {
+  dir: string;
+  server: Server;
+  api: WsApi;
+  /** Closes the client, stops the server and removes the folder. */
+  close(): Promise<void>;
+}
+
+/** `env` is set for the server process only (it inherits this process's environment when it starts). */
+export async function freshWorkbench(prefix: string, env: Record<string, string> = {}): Promise<FreshWorkbench> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const saved = Object.fromEntries(Object.keys(env).map((key) => [key, process.env[key]]));
+  Object.assign(process.env, env);
+  let server: Server;
+  try {
+    server = await startServer(path.join(dir, 'workbench.db'));
+  } finally {
+    for (const [key, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[key];
+      else process.env[key] = value;
+    }
+  }
+  const api = connectApi(server);
+  return {
+    dir, server, api,
+    async close() {
+      api.close();
+      await server.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** A WorkbenchApi client over the same WebSocket the page uses, to check what was (not) saved. */

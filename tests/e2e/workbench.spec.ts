@@ -282,7 +282,7 @@ test('compares the two runs: differences highlighted, CSV downloads hold the tab
   await expect(page.getByTestId('compare-column')).toHaveCount(2);
   const cellRow = page.locator('[data-testid=compare-row-differs][data-field=cell]');
   await expect(cellRow).toHaveCount(1);
-  await expect(cellRow).toContainText('lstm');
+  await expect(cellRow).toContainText('LSTM');
   await expect(page.getByTestId('compare-best').first()).toBeVisible();
   await expect(page.getByTestId('compare-chart').locator('canvas')).toBeVisible();
   await expect(page.getByTestId('compare-sample')).toHaveCount(2);

@@ -14,6 +14,7 @@ import type { CellKind, Hyperparameters, Objective, OptimizerKind } from '../../
 import { decodeCheckpoint } from '../../engine/format/checkpoint.ts';
 import { generate } from '../../engine/infer/generate.ts';
 import { softmaxInto } from '../../engine/infer/sampling.ts';
+import { BUCKETED_ORDER_ABOVE } from '../../engine/data/windows.ts';
 import { deriveSeed, epochOrder } from '../../engine/train/trainer.ts';
 import { Model } from '../../engine/model.ts';
 import { Vocabulary } from '../../engine/text/vocab.ts';
@@ -48,8 +49,8 @@ const CASES: Case[] = (['lstm', 'gru', 'rnn'] as const).flatMap((cell, c) =>
 );
 
 describe('the window order', () => {
-  it('is the built-in engine\'s, bit for bit, at every size (one draw at a time, vectorised lanes, past a million)', () => {
-    const sizes: [number, number, number][] = [[2, 1, 0], [20, 3, 2], [5000, 3, 7], [123_457, 9, 1], [1_100_003, 42, 3]];
+  it('is the built-in engine\'s, bit for bit, at every size (one draw at a time, vectorised lanes, past a million, bucketed past 2^24)', () => {
+    const sizes: [number, number, number][] = [[2, 1, 0], [20, 3, 2], [5000, 3, 7], [123_457, 9, 1], [1_100_003, 42, 3], [BUCKETED_ORDER_ABOVE + 12_345, 42, 3]];
     const script = `
 import sys, json, hashlib
 sys.path.insert(0, sys.argv[1])

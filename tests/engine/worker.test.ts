@@ -186,12 +186,15 @@ describe('engine/worker.ts in a Node child process', () => {
     w.send({ type: 'pause' });
     const paused = await w.waitFor('paused', mark);
     mark = w.messages.length;
-    await sleep(1000);
-    const duringPause = w.messages.slice(mark).filter((m) => m.type === 'progress');
+    // The heartbeat goes on while paused; messages arrive in order, so two heartbeats after the pause
+    // bound everything the engine did meanwhile (waiting on events, not on a guessed time).
+    const firstBeat = await w.waitFor('heartbeat', mark);
+    const duringPause = w.messages.slice(mark, w.messages.indexOf(firstBeat)).filter((m) => m.type === 'progress');
     expect(duringPause.length).toBeLessThanOrEqual(1); // at most the step that was running when 'pause' arrived
     const pausedAt = duringPause.length ? (duringPause[0] as { step: number }).step : paused.step;
-    await sleep(300);
-    expect(w.messages.slice(mark).filter((m) => m.type === 'progress')).toHaveLength(duringPause.length);
+    const secondBeat = await w.waitFor('heartbeat', w.messages.indexOf(firstBeat) + 1);
+    expect(w.messages.slice(mark, w.messages.indexOf(secondBeat)).filter((m) => m.type === 'progress')).toHaveLength(duringPause.length);
+    expect(secondBeat.step).toBe(firstBeat.step);
 
     mark = w.messages.length;
     w.send({ type: 'resume' });

@@ -116,7 +116,7 @@ describe('deleting a run another rnnwb process is training', () => {
 
     const forced = await runCli(['corpus', 'rm', CORPUS, '--cascade', '--force', ...db]);
     expect(forced.code, forced.stderr).toBe(0);
-    expect(forced.stdout).toBe(`Removed corpus "${CORPUS}".\n`);
+    expect(forced.stdout).toMatch(new RegExp(`^Removed corpus "${CORPUS}"\\. It is in the trash: \`rnnwb restore \\d+\` puts it back`));
     expect(await endedCleanly(trainer)).toMatchObject({ type: 'done', status: 'stopped' });
     expect(await runNames()).not.toContain('on-the-corpus');
     expect(jsonLines((await runCli(['corpus', 'list', '--json', ...db])).stdout).map((c) => c.name)).not.toContain(CORPUS);

@@ -4,6 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { createWsApi, type WsApi } from '../../main/transport/ws-client.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const cliPath = path.join(repoRoot, 'bin', 'rnnwb.js');
@@ -99,4 +101,42 @@ export function hasEnded(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+export interface ServeProcess {
+  process: ChildProcess;
+  /** The one line `serve` prints: http://127.0.0.1:PORT/?token=T */
+  url: URL;
+  /** A WebSocket client of this server (closed by stop()). */
+  connect(): WsApi;
+  /** Closes the clients, then ends `serve` with SIGINT as a person would, and waits for it. */
+  stop(): Promise<void>;
+}
+
+/** A real `rnnwb serve` on `db` (--no-build: never rebuild the shared dist/renderer under the e2e suite). */
+export async function startServe(db: string): Promise<ServeProcess> {
+  const child = startCli(['serve', '--port', '0', '--db', db, '--no-build']);
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const line = await firstLine(child).catch((error: Error) => {
+    throw new Error(`${error.message}: ${stderr}`);
+  });
+  const url = new URL(line);
+  const clients: WsApi[] = [];
+  return {
+    process: child,
+    url,
+    connect() {
+      const client = createWsApi(url.toString(), url.searchParams.get('token')!, { WebSocket: WebSocket as unknown as new (u: string) => globalThis.WebSocket });
+      clients.push(client);
+      return client;
+    },
+    async stop() {
+      for (const client of clients) client.close();
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGINT');
+      await exited;
+    },
+  };
 }

@@ -119,7 +119,11 @@ export interface StandIn {
   mainListeners: Map<string, IpcListener[]>;
   /** Every utility process started. */
   children: ReturnType<typeof forkUtility>[];
-  windows: { options: Record<string, unknown>; openHandler?: () => unknown; listeners: Map<string, (...a: unknown[]) => void>; loaded?: string }[];
+  windows: { options: Record<string, unknown>; openHandler?: () => unknown; listeners: Map<string, (...a: unknown[]) => void>; loaded?: string; progress: number[] }[];
+  /** The template of the application menu last set (Menu.setApplicationMenu). */
+  applicationMenu: { current: unknown[] | null };
+  /** Every OS notification shown (Notification#show). */
+  notifications: { title: string; body: string }[];
   module: Record<string, unknown>;
 }
 
@@ -130,6 +134,8 @@ export function createElectronStandIn(): StandIn {
   const rendererListeners = new Map<string, IpcListener[]>();
   const children: StandIn['children'] = [];
   const windows: StandIn['windows'] = [];
+  const notifications: StandIn['notifications'] = [];
+  const applicationMenu: StandIn['applicationMenu'] = { current: null };
 
   const toRenderer = (channel: string, message: unknown, transfer: StandInPort[] = []) => {
     const listeners = rendererListeners.get(channel) ?? [];
@@ -172,16 +178,34 @@ export function createElectronStandIn(): StandIn {
     BrowserWindow: class {
       readonly webContents;
       constructor(options: Record<string, unknown>) {
-        const record: StandIn['windows'][number] = { options, listeners: new Map() };
+        const record: StandIn['windows'][number] = { options, listeners: new Map(), progress: [] };
         windows.push(record);
         this.webContents = {
           setWindowOpenHandler: (fn: () => unknown) => { record.openHandler = fn; },
           on: (event: string, fn: (...a: unknown[]) => void) => { record.listeners.set(event, fn); },
         };
         (this as unknown as { loadURL: (url: string) => Promise<void> }).loadURL = async (url: string) => { record.loaded = url; };
+        (this as unknown as { setProgressBar: (p: number) => void }).setProgressBar = (progress: number) => { record.progress.push(progress); };
       }
       once(): void {}
+      isDestroyed(): boolean {
+        return false;
+      }
+    },
+    app: { getVersion: () => '0.1.0' },
+    Menu: {
+      buildFromTemplate: (template: unknown[]) => ({ template }),
+      setApplicationMenu: (menu: { template: unknown[] }) => { applicationMenu.current = menu.template; },
+    },
+    Notification: class {
+      static isSupported(): boolean {
+        return true;
+      }
+      constructor(private readonly options: { title: string; body: string }) {}
+      show(): void {
+        notifications.push({ title: this.options.title, body: this.options.body });
+      }
     },
   };
-  return { page, exposed, mainListeners, children, windows, module };
+  return { page, exposed, mainListeners, children, windows, notifications, applicationMenu, module };
 }

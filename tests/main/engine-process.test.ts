@@ -2,40 +2,12 @@
  * EngineProcess against the real engine worker in a real child process: it reports how the process
  * ended (done, stopped, killed, crashed, error) and relays progress, checkpoints and pauses.
  */
-import { fork } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { PRESETS, type Hyperparameters } from '../../engine/config.ts';
 import { decodeCheckpoint } from '../../engine/format/checkpoint.ts';
 import type { StartMessage } from '../../engine/protocol.ts';
 import { EngineProcess } from '../../main/runs/engine-process.ts';
-import { electronEngineLauncher, type UtilityProcessModuleLike } from '../../main/runs/electron-launcher.ts';
-import { WORKER_SOURCE } from '../../main/runs/launcher.ts';
 import { seedCorpusText } from './run-helpers.ts';
-
-/**
- * Electron's utilityProcess cannot run here (no Electron binary), so this stands in for it with the
- * same surface over a Node child: postMessage/on('message'), on('exit') with a code, kill(), stderr.
- */
-const nodeUtilityProcess: UtilityProcessModuleLike = {
-  fork(modulePath) {
-    const child = fork(modulePath, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
-    return {
-      get pid() {
-        return child.pid;
-      },
-      stderr: child.stderr,
-      postMessage: (message: unknown) => void child.send(message as never),
-      kill: () => child.kill(),
-      on(event: string, listener: (...args: never[]) => void) {
-        if (event === 'exit') child.on('exit', (code) => (listener as (code: number) => void)(code ?? -1));
-        else if (event === 'message') child.on('message', listener as (message: unknown) => void);
-        else if (event === 'spawn') child.on('spawn', listener as () => void);
-        else child.on('error', listener as (error: Error) => void);
-        return this;
-      },
-    };
-  },
-};
 
 const job = (hyper: Partial<Hyperparameters> = {}): StartMessage => ({
   type: 'start',
@@ -152,15 +124,5 @@ describe('EngineProcess', () => {
     expect(errors).toHaveLength(1);
     expect(exit.message).toBe(errors[0]);
     expect(exit.message).toMatch(/characters/);
-  });
-
-  it('works the same through the utilityProcess launcher', async () => {
-    const engine = new EngineProcess(electronEngineLauncher(nodeUtilityProcess, WORKER_SOURCE));
-    const kinds: string[] = [];
-    engine.onCheckpoint((m) => kinds.push(m.kind));
-    engine.start(job({ hidden: 8, embed: 4, steps: 15 }));
-    const exit = await engine.waitForExit(60_000);
-    expect(exit).toMatchObject({ reason: 'done', step: 15, code: 0 });
-    expect(kinds).toEqual(['final']);
   });
 });

@@ -41,6 +41,7 @@ function badValues(spec: FieldSpec): unknown[] {
     case 'batch': return [spec.min - 1, spec.max + 1, 1.5, 'half', Number.NaN];
     case 'int': return [spec.min - 1, spec.max + 1, spec.min + 0.5, Number.NaN, '3'];
     case 'number': return [spec.aboveMin ? spec.min : spec.min - 0.001, spec.max + 1, Number.NaN, Number.POSITIVE_INFINITY, '0.1'];
+    case 'text': return ['x'.repeat(spec.maxLength + 1), 'bad\nline', 3, null];
   }
 }
 
@@ -54,6 +55,7 @@ function otherValue(spec: FieldSpec): { typed: string; value: unknown } {
     case 'batch': return { typed: String(spec.min + 1), value: spec.min + 1 };
     case 'int': return { typed: String(spec.min + 1), value: spec.min + 1 };
     case 'number': return { typed: String((spec.min + spec.max) / 2), value: (spec.min + spec.max) / 2 };
+    case 'text': return { typed: 'gpu-box:29500', value: 'gpu-box:29500' };
   }
 }
 
@@ -155,7 +157,7 @@ describe('the compare table', () => {
     const first = addRun('older', older);
     const second = addRun('newer', { ...PRESETS.reference.hyper, stride: 3 });
     const result = await compare(storage, new Playground(storage), { runIds: [first, second] });
-    expect(result.hyperparameters.map((r) => r.field)).toEqual(['corpus', 'vocabulary', ...HYPERPARAMETER_KEYS]);
+    expect(result.hyperparameters.map((r) => r.field)).toEqual(['corpus', 'vocabulary', 'trained on', ...HYPERPARAMETER_KEYS]);
     const strideRow = result.hyperparameters.find((r) => r.field === 'stride')!;
     expect(strideRow.values).toEqual([null, 3]);
   });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PRESETS } from '../../engine/config.ts';
-import { LATEST_VERSION, MIGRATIONS, openDatabase, schemaVersion, StorageError, Storage } from '../../main/storage/index.ts';
+import { LATEST_VERSION, MIGRATIONS, measureText, openDatabase, schemaVersion, StorageError, Storage } from '../../main/storage/index.ts';
 import { migration001 } from '../../main/storage/migrations/001-initial.ts';
 import { migration002 } from '../../main/storage/migrations/002-stop-requests.ts';
 import { migration003 } from '../../main/storage/migrations/003-trash.ts';
@@ -199,6 +199,69 @@ describe('003-trash', () => {
       expect(db.prepare('SELECT count(*) AS n FROM trash_rows').get()).toEqual({ n: 0 });
     } finally {
       db.close();
+    }
+  });
+});
+
+describe('004-corpus-pieces', () => {
+  // Over one 16 MiB piece, with characters of 1 to 4 bytes (a piece ends inside one), a BOM, CRLF and NUL.
+  const unit = '\uFEFFa\u00e9\u4e16\u{1F600}\r\n\u0000 ';
+  const bigText = unit.repeat(Math.ceil((17 * 2 ** 20) / Buffer.byteLength(unit)));
+
+  it('moves every corpus text into pieces, a trashed one too, byte for byte, and drops the text column', () => {
+    const file = path.join(dir, 'v3.db');
+    // Version 3 written by hand: the repositories speak the latest schema.
+    const old = openDatabase({ path: file, migrations: [migration001, migration002, migration003] });
+    const insertCorpus = old.prepare(`INSERT INTO corpora (name, text, sha256, source, chars, distinct_chars, bytes, created_at)
+      VALUES (?, ?, ?, 'paste', ?, ?, ?, 'now')`);
+    for (const [name, text] of [['big', bigText], ['small', 'hello'], ['gone', `deleted ${unit}`]]) {
+      const measure = measureText(text);
+      insertCorpus.run(name, text, createHash('sha256').update(text).digest('hex'), measure.chars, measure.distinct, measure.bytes);
+    }
+    // "gone" in the trash as migration 003's trash keeps a corpus: its row, text and all, as JSON.
+    old.prepare(`INSERT INTO trash (kind, item_id, name, deleted_at) VALUES ('corpus', 3, 'gone', 'now')`).run();
+    old.prepare(`INSERT INTO trash_rows (trash_id, seq, table_name, rows) SELECT 1, 0, 'corpora', json_array(json_object(
+      'id', id, 'name', name, 'text', text, 'sha256', sha256, 'source', source, 'chars', chars, 'distinct_chars', distinct_chars,
+      'bytes', bytes, 'created_at', created_at)) FROM corpora WHERE id = 3`).run();
+    old.prepare('DELETE FROM corpora WHERE id = 3').run();
+    // A run trained on "big": its corpus keeps its id and the run keeps pointing at it.
+    old.prepare(`INSERT INTO vocabularies (chars, sha256, size, created_at) VALUES ('["a"]', 'x', 1, 'now')`).run();
+    old.prepare(`INSERT INTO runs (name, corpus_id, vocabulary_id, hyper, reproduction, created_at) VALUES ('on big', 1, 1, '{}', '{}', 'now')`).run();
+    old.close();
+
+    const storage = Storage.open(file);
+    try {
+      expect(schemaVersion(storage.db)).toBe(LATEST_VERSION);
+      const columns = (storage.db.prepare('SELECT name FROM pragma_table_info(?)').all('corpora') as { name: string }[]).map((c) => c.name);
+      expect(columns).not.toContain('text');
+      expect(tablesOf(storage.db)).toContainEqual({ name: 'corpus_pieces', strict: 1 });
+      const pieces = storage.db.prepare('SELECT corpus_id, seq, length(bytes) AS size FROM corpus_pieces ORDER BY corpus_id, seq').all();
+      expect(pieces).toEqual([
+        { corpus_id: 1, seq: 0, size: 16 * 2 ** 20 },
+        { corpus_id: 1, seq: 1, size: Buffer.byteLength(bigText) - 16 * 2 ** 20 },
+        { corpus_id: 2, seq: 0, size: 5 },
+      ]);
+      expect(storage.corpora.text(1) === bigText).toBe(true); // not toBe: a failure would print 17 MiB
+      expect(Buffer.compare(storage.corpora.bytes(1)!, Buffer.from(bigText))).toBe(0);
+      expect(storage.corpora.text(2)).toBe('hello');
+      expect(storage.corpora.get(1)).toMatchObject({ name: 'big', runCount: 1, bytes: Buffer.byteLength(bigText) });
+
+      // The trashed corpus comes back with its text, and deleting a corpus takes its pieces along.
+      storage.trash.restore(1);
+      expect(storage.corpora.get(3)).toMatchObject({ name: 'gone', bytes: Buffer.byteLength(`deleted ${unit}`) });
+      expect(storage.corpora.text(3)).toBe(`deleted ${unit}`);
+      // The trash of this schema carries the pieces: trashed and restored, the big text is whole.
+      const trashed = storage.trash.trashCorpus(1);
+      expect(trashed.bytes).toBeGreaterThan(Buffer.byteLength(bigText));
+      expect(storage.db.prepare('SELECT count(*) AS n FROM corpus_pieces WHERE corpus_id = 1').get()).toEqual({ n: 0 });
+      storage.trash.restore(trashed.id);
+      expect(Buffer.compare(storage.corpora.bytes(1)!, Buffer.from(bigText))).toBe(0);
+      storage.corpora.delete(1, { cascade: true });
+      expect(storage.db.prepare('SELECT count(*) AS n FROM corpus_pieces WHERE corpus_id = 1').get()).toEqual({ n: 0 });
+      expect(storage.db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(storage.db.pragma('foreign_key_check')).toEqual([]);
+    } finally {
+      storage.close();
     }
   });
 });

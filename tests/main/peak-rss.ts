@@ -12,6 +12,9 @@ import { cliPath, finished, repoRoot, type CliResult } from './cli-helpers.ts';
 
 export const timeCommand: string | null = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 
+/** What a measured test or the bench says when /usr/bin/time is missing. */
+export const MISSING_TIME = 'Peak memory is measured with /usr/bin/time, which is missing: install Debian\'s "time" package (apt-get install time).';
+
 export interface MeasuredRun extends CliResult {
   /** Peak RSS of the largest process of the run, in bytes (from /usr/bin/time). */
   peakBytes: number;
@@ -26,7 +29,7 @@ let runs = 0;
 
 /** Runs `rnnwb ARGS` under /usr/bin/time, polling its processes' peak RSS until it exits. */
 export async function runCliMeasured(args: string[]): Promise<MeasuredRun> {
-  if (!timeCommand) throw new Error('/usr/bin/time is needed to measure peak memory (apt package "time").');
+  if (!timeCommand) throw new Error(MISSING_TIME);
   const report = path.join(os.tmpdir(), `rnnwb-rss-${process.pid}-${++runs}.txt`);
   const started = performance.now();
   const child = spawn(timeCommand, ['-f', '%M', '-o', report, process.execPath, cliPath, ...args], {

@@ -6,8 +6,8 @@
  * (its last lines), a malformed or cut-off protocol line either way, divergence, kill -9.
  * Fails, never skips, when /usr/bin/python3 has no PyTorch.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,31 @@ describe('the PyTorch engine process', () => {
     expect(await engine.exited).toEqual({ code: 0, signal: null });
   }, 60_000);
 
+  it('ends by itself when its parent dies, though its input is still open', async () => {
+    // A shell in between, the engine reading a FIFO we keep open and writing to a file: after the shell
+    // is killed, no pipe tells the engine anything, only its new parent pid.
+    const fifo = path.join(dir, 'engine-input');
+    const output = path.join(dir, 'engine-output');
+    execFileSync('mkfifo', [fifo]);
+    const shell = spawn('/bin/sh', ['-c', `${PYTHON} ${PYTORCH_ENGINE_SCRIPT} < ${fifo} > ${output} 2>/dev/null; true`], { stdio: 'ignore' });
+    const input = openSync(fifo, 'w');
+    try {
+      for (const part of encodeFrame({ type: 'start', ...longJob() })) writeSync(input, part);
+      let pid: number | null = null;
+      const deadline = Date.now() + 30_000;
+      while (pid === null && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        new FrameReader((m) => ((m as EngineMessage).type === 'ready' ? (pid = (m as { pid: number }).pid) : null), () => {}).push(readFileSync(output));
+      }
+      expect(pid, 'no ready message').not.toBeNull();
+      shell.kill('SIGKILL');
+      while (isAlive(pid!) && Date.now() < deadline + 20_000) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(isAlive(pid!), `the engine (pid ${pid}) outlived its parent`).toBe(false);
+    } finally {
+      closeSync(input);
+    }
+  }, 60_000);
+
   it('takes a corpus in chunks that split characters, and trains as on the whole text', async () => {
     const text = readFileSync(path.resolve(REPO, '../shared/corpora/tang300.txt'), 'utf8').slice(0, 1200);
     const hyper = smallHyper({ steps: 10, valFraction: 0.1 });
@@ -133,11 +158,16 @@ describe('faults are sentences', () => {
   }, 60_000);
 
   it('a bad job, in the built-in engine\'s words', async () => {
-    const job = { hyper: smallHyper({ window: 500 }), corpusBytes: utf8(SEED_TEXT) };
-    const builtin = await runBuiltin({ ...job, corpusBytes: utf8(SEED_TEXT) });
-    const run = await runPytorch(job);
-    expect(run.exit.reason).toBe('error');
-    expect(run.exit.message).toBe(builtin.error!.message);
+    // Caught by the launcher (the built-in's validateJob), and by the trainer itself (the vocabulary's rules).
+    for (const job of [
+      { hyper: smallHyper({ window: 500 }), corpusBytes: utf8(SEED_TEXT) },
+      { hyper: smallHyper(), corpusBytes: utf8(SEED_TEXT), vocab: ['a', 'bc'] },
+    ]) {
+      const builtin = await runBuiltin({ ...job, corpusBytes: utf8(SEED_TEXT) });
+      const run = await runPytorch(job);
+      expect(run.exit.reason).toBe('error');
+      expect(run.exit.message).toBe(builtin.error!.message);
+    }
   }, 30_000);
 
   it('divergence stops the run with the guard\'s sentence', async () => {
@@ -197,6 +227,15 @@ describe('faults are sentences', () => {
     expect(said.trim()).toBe('The GPU ran out of memory: use a smaller batch (now 128), a shorter window or a smaller model.');
   });
 });
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The engine spoken to directly over its pipes, frames both ways. */
 function spawnEngine() {

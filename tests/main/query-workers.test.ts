@@ -2,9 +2,11 @@
 // connection (main/api/query-workers.ts): the same answers and the same refusals as the same code run
 // in process, on a real database file with a really trained run; a deleted checkpoint is forgotten there too.
 import { rmSync } from 'node:fs';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, type Id } from '../../main/api/contract.ts';
 import { createWorkbenchService, type WorkbenchService } from '../../main/api/service.ts';
+import { QueryWorkers } from '../../main/api/query-workers.ts';
 import { compare, compareCsv } from '../../main/api/service-compare.ts';
 import { Playground } from '../../main/api/service-playground.ts';
 import { openSeededStorage } from './run-helpers.ts';
@@ -69,6 +71,20 @@ describe('query workers', () => {
       expect(expected.message).not.toMatch(/Internal error/);
       expect(await refusal(away())).toEqual(expected);
     }
+  });
+
+  it('answer every call with one sentence when a worker cannot start or dies, and start afresh for the next call', async () => {
+    const broken = new QueryWorkers(api.storage.path, 1, path.join(dir, 'no-such-worker.js'));
+    try {
+      for (let i = 0; i < 2; i++) {
+        const { message, code } = await refusal(broken.call('predict', { checkpointId: checkpointIds[0], text: 'Hello' }));
+        expect(code).toBe('internal');
+        expect(message).toMatch(/^Internal error: the query worker stopped \(.+\); try again\.$/);
+      }
+    } finally {
+      await broken.close();
+    }
+    await expect(broken.call('predict', { checkpointId: checkpointIds[0], text: 'Hello' })).rejects.toThrow('The workbench service is closed.');
   });
 
   it('know a deleted checkpoint is gone, though a worker loaded its model before', async () => {

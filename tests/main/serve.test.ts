@@ -5,49 +5,34 @@
  */
 import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RunEvent } from '../../main/api/contract.ts';
 import { decodeFrame, encodeFrame, type ServerFrame } from '../../main/api/wire.ts';
-import { createWsApi, type WsApi } from '../../main/transport/ws-client.ts';
-import { firstLine, seedCorpus, startCli, tempDir } from './cli-helpers.ts';
+import type { WsApi } from '../../main/transport/ws-client.ts';
+import { seedCorpus, startServe, tempDir, type ServeProcess } from './cli-helpers.ts';
 
 const tmp = tempDir('rnnwb-serve-');
-let server: ChildProcess;
+let server: ServeProcess;
 let url: URL;
 let port: number;
 let token: string;
-const clients: WsApi[] = [];
 
 beforeAll(async () => {
-  // --no-build: never rebuild the shared dist/renderer under the e2e suite (serve-build.test.ts covers building).
-  server = startCli(['serve', '--port', '0', '--db', tmp.db, '--no-build']);
-  let stderr = '';
-  server.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const line = await firstLine(server).catch((error: Error) => {
-    throw new Error(`${error.message}: ${stderr}`);
-  });
-  expect(line).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{20,}$/);
-  url = new URL(line);
+  server = await startServe(tmp.db);
+  url = server.url;
+  expect(url.toString()).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[A-Za-z0-9_-]{20,}$/);
   port = Number(url.port);
   token = url.searchParams.get('token')!;
 }, 60_000);
 
 afterAll(async () => {
-  for (const client of clients) client.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGINT');
-    await exited;
-  }
+  await server?.stop();
   tmp.remove();
 });
 
 function api(): WsApi {
-  const client = createWsApi(url.toString(), token, { WebSocket: WebSocket as unknown as new (u: string) => globalThis.WebSocket });
-  clients.push(client);
-  return client;
+  return server.connect();
 }
 
 function httpGet(path: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {

@@ -56,6 +56,7 @@ function snapshot() {
   const all = (sql: string) => storage.db.prepare(sql).all();
   return {
     corpora: all('SELECT * FROM corpora ORDER BY id'),
+    corpusPieces: all('SELECT * FROM corpus_pieces ORDER BY corpus_id, seq'),
     runs: all('SELECT * FROM runs ORDER BY id'),
     metrics: all('SELECT * FROM metrics ORDER BY id'),
     checkpoints: all('SELECT * FROM checkpoints ORDER BY id'),

@@ -8,37 +8,25 @@
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
-import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import type { RunEvent } from '../../main/api/contract.ts';
-import { createWsApi, type WsApi } from '../../main/transport/ws-client.ts';
-import { firstLine, seedCorpus, startCli, tempDir } from './cli-helpers.ts';
+import type { WsApi } from '../../main/transport/ws-client.ts';
+import { seedCorpus, startServe, tempDir, type ServeProcess } from './cli-helpers.ts';
 import { nextRunEvent } from './run-helpers.ts';
 
 const tmp = tempDir('rnnwb-ws-malformed-');
-let server: ChildProcess;
+let serve: ServeProcess;
 let url: URL;
 let watcher: WsApi;
 
 beforeAll(async () => {
-  server = startCli(['serve', '--port', '0', '--db', tmp.db, '--no-build']);
-  let stderr = '';
-  server.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const line = await firstLine(server).catch((error: Error) => {
-    throw new Error(`${error.message}: ${stderr}`);
-  });
-  url = new URL(line);
-  watcher = createWsApi(url.toString(), url.searchParams.get('token')!, { WebSocket: WebSocket as unknown as new (u: string) => globalThis.WebSocket });
+  serve = await startServe(tmp.db);
+  url = serve.url;
+  watcher = serve.connect();
 }, 60_000);
 
 afterAll(async () => {
-  watcher?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((resolve) => server.once('exit', resolve));
-    server.kill('SIGINT');
-    await exited;
-  }
+  await serve?.stop();
   tmp.remove();
 });
 
@@ -131,7 +119,7 @@ describe('rnnwb serve with malformed WebSocket frames', () => {
       // The server closed that connection itself, with the close code the protocol names for the fault.
       expect(closeCodeIn(received())).toBe(bad.closeCode);
 
-      expect(server.exitCode).toBeNull();
+      expect(serve.process.exitCode).toBeNull();
       expect((await watcher.listCorpora()).map((c) => c.name)).toEqual(['seed']);
       const stepBefore = lastStep;
       const laterStep = await nextRunEvent(watcher, (event: RunEvent) => event.type === 'progress' && event.runId === runId && event.metric.step > stepBefore);
@@ -144,6 +132,6 @@ describe('rnnwb serve with malformed WebSocket frames', () => {
     const stopped = nextRunEvent(watcher, (event) => event.type === 'status' && event.runId === runId && event.status !== 'running');
     await watcher.stopRun(runId);
     expect(await stopped).toMatchObject({ type: 'status', status: 'stopped' });
-    expect(server.exitCode).toBeNull();
+    expect(serve.process.exitCode).toBeNull();
   }, 30_000);
 });

@@ -1,6 +1,6 @@
 /** `rnnwb runs`, `show`, `rm`, `rename`, `compare`: what is stored about runs. */
 import type { Command } from 'commander';
-import type { RunDetail } from '../../api/contract.ts';
+import { segmentLabel, segmentPlacement, type RunDetail } from '../../api/contract.ts';
 import { addDbOption, withWorkbench } from '../context.ts';
 import { badInput, namingForceFlag } from '../errors.ts';
 import { formatLoss, printJson, printLine, printListing, printTable } from '../output.ts';
@@ -127,6 +127,13 @@ function printRun(run: RunDetail): void {
   printLine(`hyperparameters: ${Object.entries(run.hyper).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   const r = run.reproduction;
   printLine(`reproduction: app ${r.appVersion}, kernels ${r.kernelPath ?? '—'}, threads ${r.threads}, seed ${r.seed}, corpus sha256 ${r.corpusSha256 ?? '—'}`);
+  for (const segment of r.segments ?? []) {
+    const placement = segmentPlacement(segment);
+    const details = segment.engine === 'pytorch'
+      ? `torch ${segment.torchVersion ?? '?'}${placement ? `, ${placement}` : ''}`
+      : `kernels ${segment.kernelPath ?? '—'}, threads ${segment.threads}`;
+    printLine(`engine: ${segmentLabel(segment)} from step ${segment.fromStep} (${details})`);
+  }
   printLine(`checkpoints (${run.checkpoints.length}):`);
   for (const c of run.checkpoints) {
     printLine(`  #${c.id} ${run.name}@${c.step} ${c.kind}  train ${formatLoss(c.trainLoss) ?? '—'}  val ${formatLoss(c.valLoss) ?? '—'}  ${c.bytes} bytes`);

@@ -7,8 +7,11 @@ import { addDbOption, withWorkbench } from '../context.ts';
 import { corpusLength, resolveCorpusRef, storeCorpus, type CorpusRef } from '../corpus-ref.ts';
 import { badInput } from '../errors.ts';
 import { createAndFollow } from '../follow.ts';
-import { addTrainingFlags, parseGrid, parseWholeNumber, trainingChoice, type TrainingChoice } from '../hyper-flags.ts';
+import { addFieldFlags, addTrainingFlags, fieldFlagValues, parseGrid, parseWholeNumber, trainingChoice, type TrainingChoice } from '../hyper-flags.ts';
 import { resolveWholeRun } from '../run-ref.ts';
+
+/** A continuation may move to another engine and device; everything else is the original's. */
+const RESUME_FIELDS = ['engine', 'device'] as const;
 
 export function registerTrainCommands(program: Command): void {
   addDbOption(addTrainingFlags(
@@ -29,14 +32,15 @@ export function registerTrainCommands(program: Command): void {
       });
     });
 
-  addDbOption(
+  addDbOption(addFieldFlags(
     program.command('resume <run>')
-      .description('continue a run as a new linked run, keeping its step numbering')
+      .description('continue a run as a new linked run, keeping its step numbering (on another engine with --engine)')
       .option('--from <checkpoint>', 'checkpoint to continue from (RUN@STEP, RUN@best, RUN@final, #ID; default the latest)')
       .option('--steps <n>', 'total step count to reach (default the original\'s)', parseWholeNumber)
       .option('--name <name>', 'name of the new run')
       .option('--json', 'JSON lines on stdout: start, progress, checkpoint, done'),
-  ).action(async (runRef: string, options: { from?: string; steps?: number; name?: string; json?: boolean; db?: string }) => {
+    RESUME_FIELDS,
+  )).action(async (runRef: string, options: { from?: string; steps?: number; name?: string; json?: boolean; db?: string }) => {
     await withWorkbench(options, async ({ api }) => {
       const run = await resolveWholeRun(api, runRef, 'resume');
       let checkpointId: number | undefined;
@@ -49,7 +53,7 @@ export function registerTrainCommands(program: Command): void {
       }
       if (options.steps !== undefined && options.steps < 1) throw badInput('--steps must be at least 1.');
       return createAndFollow(api, async () => [
-        await api.continueRun({ runId: run.id, checkpointId, steps: options.steps, name: options.name }),
+        await api.continueRun({ runId: run.id, checkpointId, steps: options.steps, name: options.name, ...fieldFlagValues(options, RESUME_FIELDS) }),
       ], { json: Boolean(options.json) });
     });
   });

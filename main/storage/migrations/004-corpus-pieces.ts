@@ -49,19 +49,19 @@ function splitIntoPieces(bytes: Buffer | null, write: (seq: number, piece: Buffe
 function moveTrashedTexts(db: Database): void {
   const entries = db.prepare(`SELECT trash_id, seq, json_array_length(rows) AS count FROM trash_rows
     WHERE table_name = 'corpora' ORDER BY trash_id, seq`).all() as { trash_id: number; seq: number; count: number }[];
-  const rowOf = db.prepare(`SELECT json_extract(rows, '$[' || ? || '].id') AS id,
-    CAST(json_extract(rows, '$[' || ? || '].text') AS BLOB) AS bytes FROM trash_rows WHERE trash_id = ? AND seq = ?`);
-  const dropText = db.prepare(`UPDATE trash_rows SET rows = json_remove(rows, '$[' || ? || '].text') WHERE trash_id = ? AND seq = ?`);
+  const rowOf = db.prepare(`SELECT json_extract(rows, ?) AS id, CAST(json_extract(rows, ?) AS BLOB) AS bytes
+    FROM trash_rows WHERE trash_id = ? AND seq = ?`);
+  const dropText = db.prepare('UPDATE trash_rows SET rows = json_remove(rows, ?) WHERE trash_id = ? AND seq = ?');
   const lastSeq = db.prepare('SELECT max(seq) FROM trash_rows WHERE trash_id = ?').pluck();
   const append = db.prepare(`INSERT INTO trash_rows (trash_id, seq, table_name, rows, blob) VALUES (?, ?, 'corpus_pieces', ?, ?)`);
   for (const entry of entries) {
     for (let i = 0; i < entry.count; i++) {
-      const row = rowOf.get(i, i, entry.trash_id, entry.seq) as { id: number; bytes: Buffer | null };
+      const row = rowOf.get(`$[${i}].id`, `$[${i}].text`, entry.trash_id, entry.seq) as { id: number; bytes: Buffer | null };
       splitIntoPieces(row.bytes, (seq, piece) => {
         const rows = JSON.stringify([{ corpus_id: row.id, seq, bytes: { $blob: true } }]);
         append.run(entry.trash_id, (lastSeq.get(entry.trash_id) as number) + 1, rows, piece);
       });
-      dropText.run(i, entry.trash_id, entry.seq);
+      dropText.run(`$[${i}].text`, entry.trash_id, entry.seq);
     }
   }
 }

@@ -7,6 +7,9 @@ import { api, messageOf } from './api.ts';
 import { Deletion } from './deletion.svelte.ts';
 import { workbench } from './workbench.svelte.ts';
 
+/** Bytes per upload piece: the progress bar moves with each, and no message nears the transport's limit. */
+const UPLOAD_PIECE_BYTES = 8 * 2 ** 20;
+
 export class CorpusWorkspace {
   selected = $state.raw<CorpusDetail | null>(null);
   stats = $state.raw<CorpusStats | null>(null);
@@ -21,6 +24,8 @@ export class CorpusWorkspace {
   error = $state<string | null>(null);
   notice = $state<string | null>(null);
   busy = $state(false);
+  /** How far the file being imported got (bytes sent of its size); null when none is. */
+  upload = $state.raw<{ name: string; done: number; total: number } | null>(null);
   pendingDelete = $state.raw<{ id: Id; name: string; impact: DeleteImpact } | null>(null);
   readonly deletion = new Deletion();
   /** Stats answers can overtake each other while a window size is typed: only the latest request's is shown. */
@@ -74,6 +79,39 @@ export class CorpusWorkspace {
       return false;
     } finally {
       this.busy = false;
+    }
+  }
+
+  /**
+   * Adds a file sent in pieces, read from disk a piece at a time (a big file is never in the page whole),
+   * with `upload` showing how far it got; the host stores it as `add` would.
+   */
+  async addFile(file: File, options: { source: string; normalize: boolean }, emptyMessage: string): Promise<boolean> {
+    this.error = null;
+    this.notice = null;
+    if (file.size === 0) {
+      this.error = emptyMessage;
+      return false;
+    }
+    this.busy = true;
+    this.upload = { name: file.name, done: 0, total: file.size };
+    try {
+      const { uploadId } = await api.startCorpusUpload({ name: file.name, bytes: file.size, ...options });
+      for (let offset = 0; offset < file.size; offset += UPLOAD_PIECE_BYTES) {
+        const piece = new Uint8Array(await file.slice(offset, offset + UPLOAD_PIECE_BYTES).arrayBuffer());
+        const { received } = await api.corpusUploadPiece(uploadId, piece);
+        this.upload = { name: file.name, done: received, total: file.size };
+      }
+      const summary = await api.finishCorpusUpload(uploadId);
+      await workbench.refreshCorpora();
+      await this.open(summary.id);
+      return true;
+    } catch (error) {
+      this.error = messageOf(error);
+      return false;
+    } finally {
+      this.busy = false;
+      this.upload = null;
     }
   }
 

@@ -28,7 +28,7 @@ function toValues(h: Hyperparameters): Values {
 
 function parseOne(kind: FieldKind, text: string): number | string {
   const trimmed = text.trim();
-  if (kind === 'choice') return trimmed;
+  if (kind === 'choice' || kind === 'text') return trimmed;
   if (kind === 'batch' && trimmed.toLowerCase() === 'full') return 'full';
   // Empty stays NaN so the validator names the field instead of silently using 0.
   return trimmed === '' ? Number.NaN : Number(trimmed);
@@ -41,9 +41,40 @@ function splitList(text: string): string[] {
 
 export class RunForm {
   values = $state<Values>(toValues(DEFAULT_HYPERPARAMETERS));
-  preset = $state<PresetName | ''>('reference');
+  #preset = $state<PresetName | ''>('reference');
   presets = $state.raw<{ name: PresetName; label: string; hyper: Hyperparameters }[]>([]);
-  lengthBy = $state<'epochs' | 'steps'>('epochs');
+  #lengthBy = $state<'epochs' | 'steps'>('epochs');
+
+  /** The preset applied, or '' ("Custom") once any field differs from it. */
+  get preset(): PresetName | '' {
+    const applied = this.presets.find((p) => p.name === this.#preset);
+    if (!applied) return this.#preset;
+    const expected = toValues(applied.hyper);
+    const sameLength = this.#lengthBy === (applied.hyper.steps === null ? 'epochs' : 'steps');
+    const edited = !sameLength || FIELD_KEYS.some((key) => this.values[key] !== expected[key]) || (this.#lengthBy === 'steps' && this.values.steps !== expected.steps);
+    return edited ? '' : this.#preset;
+  }
+  set preset(name: PresetName | '') {
+    this.#preset = name;
+  }
+
+  get lengthBy(): 'epochs' | 'steps' {
+    return this.#lengthBy;
+  }
+  /**
+   * Switching between epochs and steps keeps a valid number: an empty or wrong steps count becomes the
+   * steps the epochs made (the host's count), or 1000; wrong epochs become the default.
+   */
+  set lengthBy(kind: 'epochs' | 'steps') {
+    if (kind === this.#lengthBy) return;
+    if (kind === 'steps' && validateHyperparameters({ ...this.hyper, steps: parseOne('int', this.values.steps) as number }).steps) {
+      this.values.steps = String(this.check && this.check.hyper.steps === null && this.check.totalSteps > 0 ? this.check.totalSteps : 1000);
+    }
+    if (kind === 'epochs' && validateHyperparameters({ ...this.hyper, steps: null, epochs: parseOne('int', this.values.epochs) as number }).epochs) {
+      this.values.epochs = String(DEFAULT_HYPERPARAMETERS.epochs);
+    }
+    this.#lengthBy = kind;
+  }
   sweep = $state(false);
   name = $state('');
   corpusId = $state<Id | null>(null);

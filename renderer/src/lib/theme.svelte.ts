@@ -1,14 +1,41 @@
 /**
- * Light or dark follows the system (prefers-color-scheme); CSS does the page, and charts read their
- * colours from the same CSS variables, recreating themselves when the scheme flips.
+ * Light or dark: the switch in the header picks system (prefers-color-scheme), light or dark, and is
+ * remembered (localStorage). An explicit light or dark lands on <html data-theme>, which app.css reads
+ * (system is app.css's own media query, so it follows the system with no script in between); charts read
+ * their colours from the same CSS variables, recreating themselves when `dark` flips.
  */
+export type ThemeChoice = 'system' | 'light' | 'dark';
+export const THEME_CHOICES: readonly ThemeChoice[] = ['system', 'light', 'dark'];
+const STORAGE_KEY = 'rnnwb.theme';
+
 class Theme {
+  choice = $state<ThemeChoice>('system');
   dark = $state(false);
+  #systemDark = false;
 
   constructor() {
     const query = matchMedia('(prefers-color-scheme: dark)');
-    this.dark = query.matches;
-    query.addEventListener('change', (event) => (this.dark = event.matches));
+    this.#systemDark = query.matches;
+    const saved = globalThis.localStorage?.getItem(STORAGE_KEY);
+    this.choice = (THEME_CHOICES as readonly string[]).includes(saved ?? '') ? (saved as ThemeChoice) : 'system';
+    this.#apply();
+    query.addEventListener('change', (event) => {
+      this.#systemDark = event.matches;
+      this.#apply();
+    });
+  }
+
+  set(choice: ThemeChoice): void {
+    this.choice = choice;
+    localStorage.setItem(STORAGE_KEY, choice);
+    this.#apply();
+  }
+
+  #apply(): void {
+    // The attribute first: charts re-read the CSS variables as soon as `dark` changes.
+    if (this.choice === 'system') delete document.documentElement.dataset.theme;
+    else document.documentElement.dataset.theme = this.choice;
+    this.dark = this.choice === 'dark' || (this.choice === 'system' && this.#systemDark);
   }
 
   /** A CSS custom property's value, e.g. color('--series-1'). Reading `dark` makes callers re-run on a flip. */

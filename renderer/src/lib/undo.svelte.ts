@@ -19,14 +19,16 @@ export function trashItemLabel(item: TrashItem): string {
 
 class Undo {
   item = $state.raw<TrashItem | null>(null);
-  /** After an undo: a sentence saying so, or why it could not be done. */
-  outcome = $state<string | null>(null);
+  /** After an undo: what came back, or why it could not (the host's sentence). */
+  restored = $state.raw<TrashItem | null>(null);
+  failure = $state<string | null>(null);
   restoredCount = $state(0);
   #timer = 0;
 
   offer(item: TrashItem): void {
     this.item = item;
-    this.outcome = null;
+    this.restored = null;
+    this.failure = null;
     clearTimeout(this.#timer);
     this.#timer = window.setTimeout(() => this.dismiss(), UNDO_MS);
   }
@@ -34,7 +36,13 @@ class Undo {
   dismiss(): void {
     clearTimeout(this.#timer);
     this.item = null;
-    this.outcome = null;
+    this.restored = null;
+    this.failure = null;
+  }
+
+  /** The sentence after an undo, in the UI's language as it is now. */
+  get outcome(): string | null {
+    return this.restored ? t('undo.restored', { what: trashItemLabel(this.restored) }) : this.failure;
   }
 
   async undo(): Promise<void> {
@@ -43,11 +51,11 @@ class Undo {
     clearTimeout(this.#timer);
     try {
       await api.restoreTrash(item.id);
-      this.outcome = t('undo.restored', { what: trashItemLabel(item) });
+      this.restored = item;
       this.restoredCount++;
       await Promise.all([workbench.refreshCorpora(), workbench.refreshRuns()]);
     } catch (error) {
-      this.outcome = messageOf(error);
+      this.failure = messageOf(error);
     }
     this.item = null;
     this.#timer = window.setTimeout(() => this.dismiss(), UNDO_MS);

@@ -10,8 +10,8 @@ import type {
 import type { ProgressMetrics } from '../../../engine/protocol.ts';
 import { api, messageOf, onConnectionChange } from './api.ts';
 
-export type View = 'start' | 'corpora' | 'new-run' | 'training' | 'compare' | 'playground' | 'storage';
-export const VIEWS: View[] = ['start', 'corpora', 'new-run', 'training', 'compare', 'playground', 'storage'];
+export type View = 'start' | 'corpora' | 'new-run' | 'training' | 'compare' | 'playground' | 'inspect' | 'storage';
+export const VIEWS: View[] = ['start', 'corpora', 'new-run', 'training', 'compare', 'playground', 'inspect', 'storage'];
 
 export const LIVE_STATUSES: RunStatus[] = ['queued', 'running', 'paused'];
 const MAX_POINTS = 2000;
@@ -95,6 +95,8 @@ class Workbench {
   samples = new SvelteMap<Id, SampleRecord>();
   /** Playground preselection, set by "Open in playground" buttons. */
   playgroundRun = $state<Id | null>(null);
+  /** Inspect preselection, set by "Inspect" buttons (a run card, the playground). */
+  inspectTarget = $state<{ runId: Id; checkpointId: Id | null } | null>(null);
   #unsubscribe: (() => void) | null = null;
   #refreshTimer = 0;
 

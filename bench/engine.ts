@@ -31,6 +31,7 @@
  *
  *   npm run bench [-- --json] [--only reference|mid] [--kernels typescript|wasm] [--threads 1,2] [--no-torch] [--quick]
  *   npm run bench -- --only pytorch [--json] [--quick] [--steps N] [--threads N]   the PyTorch engine vs the built-in and a bare loop (bench/pytorch.ts)
+ *   npm run bench -- --only ddp [--json] [--steps N]       the PyTorch engine as 1 vs 2 DDP processes on the CPU (bench/ddp.ts)
  *   npm run bench -- --only trace [--json] [--quick]     Inspect's long trace: chars/s on the mid-size model (bench/trace.ts);
  *                                                        the full bench ends with it too
  */
@@ -343,7 +344,7 @@ async function main(): Promise<void> {
   const program = new Command()
     .name('bench')
     .option('--json', 'one JSON line per measurement', false)
-    .option('--only <group>', 'reference | mid | pytorch | trace')
+    .option('--only <group>', 'reference | mid | pytorch | ddp | trace')
     .option('--kernels <path>', 'typescript | wasm (default: the best that loads)')
     .option('--threads <list>', 'our kernel thread counts, comma-separated (default: 1 and every core)')
     .option('--no-torch', 'skip the PyTorch anchors')
@@ -358,11 +359,16 @@ async function main(): Promise<void> {
     await runPytorchBench({ json: o.json, steps, ...(o.threads ? { threads: Number(o.threads) } : {}) });
     return;
   }
+  if (o.only === 'ddp') {
+    const { runDdpBench } = await import('./ddp.ts');
+    await runDdpBench({ json: o.json, steps: o.steps ? Number(o.steps) : o.quick ? 10 : 30 });
+    return;
+  }
   if (o.only === 'trace') {
     await runTraceBench({ json: o.json, quick: o.quick });
     return;
   }
-  if (o.only && o.only !== 'reference' && o.only !== 'mid') throw new Error(`--only must be "reference", "mid", "pytorch" or "trace" (got "${o.only}").`);
+  if (o.only && o.only !== 'reference' && o.only !== 'mid') throw new Error(`--only must be "reference", "mid", "pytorch", "ddp" or "trace" (got "${o.only}").`);
   if (o.kernels && o.kernels !== 'typescript' && o.kernels !== 'wasm') throw new Error(`--kernels must be "typescript" or "wasm" (got "${o.kernels}").`);
   const counts = parseThreads(o.threads);
   const contenders = await makeContenders(o.kernels, counts);

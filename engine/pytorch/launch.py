@@ -45,9 +45,60 @@ def _free_port_for(args):
     return out
 
 
+def _option(args, name):
+    for arg in args:
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def _children(pid):
+    found = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open("/proc/{}/stat".format(name)) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2:].split()[1]) == pid:
+                found.append(int(name))
+    return found
+
+
+def _watch_rendezvous(args):
+    """Node 0 of several, with the engine's --rdzv-timeout=S: if no worker has started S seconds on (the
+    other nodes never came), say which and end, instead of torchrun waiting on without a word. A forked
+    watcher, because torch 1.13's agent waits inside the store holding the interpreter (a thread would not run)."""
+    import time
+    nodes, timeout = _option(args, "--nnodes"), _option(args, "--rdzv-timeout")
+    if timeout is None or nodes is None or int(nodes.split(":")[-1]) < 2 or _option(args, "--node_rank") not in ("0", None):
+        return
+    if not os.path.isdir("/proc"):
+        return  # Linux only; elsewhere torchrun's own time-out applies
+    agent = os.getpid()
+    if os.fork() != 0:
+        return
+    me = os.getpid()
+    deadline = time.monotonic() + float(timeout)
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        if os.getppid() != agent:
+            os._exit(0)  # the agent ended
+    if not [pid for pid in _children(agent) if pid != me]:
+        count = int(nodes.split(":")[-1])
+        missing = "node 1" if count == 2 else "at least one of nodes 1–{}".format(count - 1)
+        sys.stderr.write("The rendezvous at {} timed out after {} s: {} of {} never joined. Start it with the same launch and "
+                         "--node_rank=1 (and so on), or check that it can reach node 0.\n".format(_option(args, "--rdzv_endpoint"), timeout, missing, count))
+        sys.stderr.flush()
+        os.kill(agent, 9)
+    os._exit(0)
+
+
 def main():
     try:
         _repair_std_from_str()
+        _watch_rendezvous(sys.argv[1:])
         from torch.distributed.run import main as torchrun
     except ImportError:
         # No (usable) PyTorch: the engine itself says so, as an `error` message its host reads.

@@ -34,6 +34,16 @@ def from_env():
     return Team(int(os.environ.get("RANK", "0")), size) if size > 1 else None
 
 
+def _mark(store, key):
+    store.add(key, 1)
+
+
+def _has(store, key):
+    """Whether `_mark(store, key)` happened: a counter read never blocks (torch 1.13 has no TCPStore.check in
+    Python, and a wait that times out leaves its client out of step with the store)."""
+    return store.add(key, 0) > 0
+
+
 def json_dumps(value):
     import json
     return json.dumps(value, ensure_ascii=False)
@@ -42,10 +52,6 @@ def json_dumps(value):
 def json_loads(data):
     import json
     return json.loads(bytes(data).decode("utf-8"))
-
-
-def rank_from_env():
-    return int(os.environ.get("RANK", "0"))
 
 
 class Team:
@@ -64,15 +70,17 @@ class Team:
         import torch.distributed as dist
         from faults import EngineFault
         timeout_s = join_timeout_from_argv() if timeout_s is None else timeout_s
-        store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), self.size, self.leader,
-                              timeout=datetime.timedelta(seconds=timeout_s), wait_for_workers=False)
-        self._store = store
-        store.set(f"rnnwb/joined/{self.rank}", "1")
+        # torchrun's agent may hold the store already (TORCHELASTIC_USE_AGENT_STORE): then every rank is a client.
+        hosts = self.leader and os.environ.get("TORCHELASTIC_USE_AGENT_STORE") != "True"
+        tcp = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), self.size, hosts,
+                            timeout=datetime.timedelta(seconds=timeout_s), wait_for_workers=False)
+        self._store = store = tcp  # our keys say rnnwb/…; the process group's go under a prefix of their own
+        _mark(store, f"rnnwb/joined/{self.rank}")
         if self.leader:
             deadline = time.monotonic() + timeout_s
             missing = list(range(self.size))
             while missing and time.monotonic() < deadline:
-                missing = [r for r in missing if not store.check([f"rnnwb/joined/{r}"])]
+                missing = [r for r in missing if not _has(store, f"rnnwb/joined/{r}")]
                 if missing:
                     time.sleep(0.1)
             if missing:
@@ -82,7 +90,7 @@ class Team:
                 raise EngineFault(f"The rendezvous timed out after {timeout_s:g} s: node{'s' if len(nodes) > 1 else ''} {names} of {self.nodes} "
                                   f"never joined ({len(missing)} of the run's {self.size} processes missing). Start "
                                   f"{'them' if len(nodes) > 1 else 'it'} with the same launch and --node_rank={nodes[0]}, or check that it can reach node 0.")
-        dist.init_process_group("gloo", store=store, rank=self.rank, world_size=self.size, timeout=COLLECTIVE_TIMEOUT)
+        dist.init_process_group("gloo", store=dist.PrefixStore("rnnwb/group/", tcp), rank=self.rank, world_size=self.size, timeout=COLLECTIVE_TIMEOUT)
 
     def share_job(self, job):
         """The leader's job (None: nothing to run) for every rank."""
@@ -134,7 +142,8 @@ class Team:
         import traceback
         lines = [line.strip() for line in "".join(traceback.format_exception(type(e), e, e.__traceback__)).splitlines() if line.strip()]
         try:
-            self._store.set(f"rnnwb/crashed/{self.rank}", json_dumps({"step": step, "lines": lines[-3:]}))
+            self._store.set(f"rnnwb/crash-report/{self.rank}", json_dumps({"step": step, "lines": lines[-3:]}))
+            _mark(self._store, f"rnnwb/crashed/{self.rank}")
         except Exception:  # noqa: BLE001 — the leader may be gone too; stderr still has the traceback
             pass
 
@@ -143,8 +152,8 @@ class Team:
         found = {}
         for r in range(1, self.size):
             try:
-                if self._store is not None and self._store.check([f"rnnwb/crashed/{r}"]):
-                    found[r] = json_loads(self._store.get(f"rnnwb/crashed/{r}"))
+                if self._store is not None and _has(self._store, f"rnnwb/crashed/{r}"):
+                    found[r] = json_loads(self._store.get(f"rnnwb/crash-report/{r}"))
             except Exception:  # noqa: BLE001
                 pass
         return found

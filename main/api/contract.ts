@@ -533,6 +533,18 @@ export interface HyperparameterCheck {
   totalSteps: number;
 }
 
+/** How fast this machine trains a model of one shape: about a second of real steps (speed-calibration.ts). */
+export interface SpeedCalibration {
+  charsPerSec: number;
+  /** The measured model's parameters (the estimate scales by them for another size). */
+  parameterCount: number;
+  /** The timed steps and how long they took. */
+  steps: number;
+  measuredMs: number;
+  /** True when this shape was measured before (the measurement is kept while the host runs). */
+  cached: boolean;
+}
+
 export interface WorkbenchApi {
   // corpora
   listCorpora(): Promise<CorpusSummary[]>;
@@ -561,6 +573,8 @@ export interface WorkbenchApi {
   // runs
   presets(): Promise<{ name: PresetName; label: string; hyper: Hyperparameters }[]>;
   checkHyperparameters(input: { corpusId?: Id; preset?: PresetName; hyper?: Partial<Hyperparameters> }): Promise<HyperparameterCheck>;
+  /** Times about a second of training of this model shape (built-in engine) on the corpus's vocabulary size; kept per shape. */
+  calibrateSpeed(input: { corpusId?: Id; preset?: PresetName; hyper?: Partial<Hyperparameters> }): Promise<SpeedCalibration>;
   listRuns(): Promise<RunSummary[]>;
   getRun(id: Id): Promise<RunDetail>;
   /** A run id, a unique run name, or a checkpoint reference RUN@STEP, RUN@best, RUN@final, #ID. */
@@ -644,7 +658,7 @@ export interface WorkbenchApi {
 export const API_METHODS = [
   'listCorpora', 'getCorpus', 'addCorpus', 'updateCorpus', 'corpusStats', 'corpusDeleteImpact', 'deleteCorpus',
   'startCorpusUpload', 'corpusUploadPiece', 'finishCorpusUpload',
-  'presets', 'checkHyperparameters', 'listRuns', 'getRun', 'resolveRun', 'resolveCheckpoint', 'createRun',
+  'presets', 'checkHyperparameters', 'calibrateSpeed', 'listRuns', 'getRun', 'resolveRun', 'resolveCheckpoint', 'createRun',
   'createSweep', 'pauseRun', 'resumeRun', 'stopRun', 'continueRun', 'renameRun', 'runDeleteImpact', 'deleteRun',
   'runMetrics', 'listCheckpoints', 'deleteCheckpoint', 'listSamples', 'getConcurrency', 'setConcurrency',
   'compare', 'compareCsv', 'predict', 'generate', 'trace', 'evaluate', 'importCheckpoint', 'exportCheckpoint',

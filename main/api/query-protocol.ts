@@ -3,7 +3,7 @@ import type { CallFailure } from './dispatch.ts';
 import type { Id, WorkbenchApi } from './contract.ts';
 
 /** The calls a query worker answers: the ones that can take long. */
-export const QUERY_METHODS = ['compare', 'compareCsv', 'predict', 'generate', 'trace', 'evaluate'] as const;
+export const QUERY_METHODS = ['compare', 'compareCsv', 'predict', 'generate', 'trace', 'evaluate', 'calibrateSpeed'] as const;
 export type QueryMethod = (typeof QUERY_METHODS)[number];
 
 export type QueryCall = { [M in QueryMethod]: { kind: 'call'; id: number; method: M; input: Parameters<WorkbenchApi[M]>[0] } }[QueryMethod];

@@ -1,6 +1,6 @@
 /**
  * The query worker: a thread that answers the calls that take long — inference (predict, generate,
- * trace, evaluate) and compare — with the same code the service would run, over its own read-only
+ * trace, evaluate), compare and the speed calibration — with the same code the service would run, over its own read-only
  * SQLite connection. The thread that owns the connections (the browser host's, the backend's) only
  * waits for the answer, so its event loop stays free for other calls and for the runs' progress.
  * Started by query-workers.ts; `workerData` is { dbPath }.
@@ -10,6 +10,7 @@ import { failure } from './dispatch.ts';
 import { compare, compareCsv } from './service-compare.ts';
 import { Playground } from './service-playground.ts';
 import { Storage } from '../storage/index.ts';
+import { calibrationJob, measureSpeed } from './speed-calibration.ts';
 import type { QueryReply, QueryRequest } from './query-protocol.ts';
 
 const port = parentPort!;
@@ -32,6 +33,7 @@ async function answer(request: Extract<QueryRequest, { kind: 'call' }>): Promise
     case 'generate': return playground.generate(request.input);
     case 'trace': return playground.trace(request.input);
     case 'evaluate': return playground.evaluate(request.input);
+    case 'calibrateSpeed': return measureSpeed(calibrationJob(storage, request.input));
   }
 }
 

@@ -139,6 +139,11 @@ const ARGUMENTS: Record<ApiMethod, ArgList> = {
     preset: presetName.optional(),
     hyper: partialHyper.optional(),
   })]],
+  calibrateSpeed: [['input', z.strictObject({
+    corpusId: id.optional(),
+    preset: presetName.optional(),
+    hyper: partialHyper.optional(),
+  })]],
   listRuns: [],
   getRun: [['id', id]],
   resolveRun: [['ref', z.string().min(1, 'must not be empty')]],

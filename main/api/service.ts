@@ -28,6 +28,7 @@ import { addSampleCorpus, listSampleCorpora } from './service-samples.ts';
 import { checkpointById, resolveCheckpointRef, resolveRunRef, runById } from './service-refs.ts';
 import type { QueryMethod } from './query-protocol.ts';
 import { QueryWorkers } from './query-workers.ts';
+import { calibrationJob, measureSpeed, SpeedCalibrations } from './speed-calibration.ts';
 
 /**
  * The most of a corpus's text `getCorpus` hands the editor: a longer corpus comes as its opening,
@@ -87,6 +88,7 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
     if (checkpointId !== undefined) inspector.forgetCheckpoint(checkpointId);
   };
   const foreignRuns = new ForeignRunWatcher(storage, manager);
+  const calibrations = new SpeedCalibrations();
   // Starting marks dead hosts' runs interrupted, a write: a read-only database is shown as it is.
   if (!storage.readOnly) manager.start();
   let closed = false;
@@ -205,6 +207,14 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
         memoryBytes: plan.memoryBytes, trainWindows: plan.trainWindows, totalSteps: plan.totalSteps,
       };
       return check;
+    },
+    async calibrateSpeed(input) {
+      // Checked and keyed here; measured in a query worker when there are some (never on this event loop then).
+      const job = calibrationJob(storage, input);
+      return calibrations.get(job, async () => {
+        const measured = queries ? await queries.call('calibrateSpeed', input) : await measureSpeed(job);
+        return { charsPerSec: measured.charsPerSec, parameterCount: measured.parameterCount, steps: measured.steps, measuredMs: measured.measuredMs };
+      });
     },
     async listRuns() {
       return storage.runs.list().map(summary);

@@ -75,6 +75,7 @@ const workbench = {
   emptyTrash: () => invoke('emptyTrash'),
   describeEngines: () => invoke('describeEngines'),
   setPythonPath: (path) => invoke('setPythonPath', path),
+  calibrateSpeed: (input) => invoke('calibrateSpeed', input),
   listSampleCorpora: () => invoke('listSampleCorpora'),
   addSampleCorpus: (sampleId) => invoke('addSampleCorpus', sampleId),
 

@@ -140,16 +140,13 @@ export function engineCommand(python: string, script: string, options: Pick<Pyto
 }
 
 /**
- * launch.py's arguments (torchrun's) for node `nodeRank` of a run. Static rendezvous: node 0 holds the
- * store, so rank 0 (the one that talks to the host) is on the node the host started; one node meets
- * itself on a free port (launch.py reads port 0 so), several meet at `rdzv`.
+ * launch.py's arguments (torchrun's) for node `nodeRank` of a run. Several nodes meet at `rdzv` with the
+ * static rendezvous: node 0 holds the store, so rank 0 (the one that talks to the host) is on the node
+ * the host started. One node meets itself (`--standalone`).
  */
 export function torchrunArgs(processes: number, nodes: number, rdzv: string | undefined, nodeRank: number): string[] {
-  const endpoint = nodes > 1 ? rdzv ?? '' : '127.0.0.1:0';
-  return [
-    PYTORCH_LAUNCH_SCRIPT, `--nnodes=${nodes}`, `--nproc_per_node=${processes}`, '--max_restarts=0',
-    '--rdzv_backend=static', `--rdzv_endpoint=${endpoint}`, `--node_rank=${nodeRank}`,
-  ];
+  const where = nodes > 1 ? ['--rdzv_backend=static', `--rdzv_endpoint=${rdzv ?? ''}`, `--node_rank=${nodeRank}`] : ['--standalone'];
+  return [PYTORCH_LAUNCH_SCRIPT, `--nnodes=${nodes}`, `--nproc_per_node=${processes}`, '--max_restarts=0', ...where];
 }
 
 /** Words of a command line as a POSIX shell splits them (quotes and backslashes; no expansions). */

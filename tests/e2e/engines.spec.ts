@@ -2,7 +2,7 @@
  * Choosing an engine in the UI, against an `rnnwb serve` of its own whose PyTorch engine runs
  * Debian's /usr/bin/python3 (RNNWB_PYTHON): the Engines panel (Storage) lists the built-in engine and
  * PyTorch with its version, the python setting refuses a path that cannot run PyTorch with a sentence,
- * and New run's Engine section trains a tiny run on PyTorch whose card then says "PyTorch · cpu".
+ * and New run's Engine section trains a tiny run on PyTorch whose card then says "PyTorch · CPU".
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -49,7 +49,7 @@ test('the Engines panel lists the built-in engine and PyTorch with its version; 
   expect((await api.describeEngines()).pytorch.pythonFrom).toBe('environment'); // nothing was stored
 });
 
-test('New run: the Engine section says inline what cannot train here, and a tiny PyTorch run finishes with "PyTorch · cpu" on its card', async () => {
+test('New run: the Engine section says inline what cannot train here, and a tiny PyTorch run finishes with "PyTorch · CPU" on its card', async () => {
   const info = await api.describeEngines();
   await page.getByTestId('nav-new-run').click();
   await page.getByTestId('run-name').fill('on-torch');
@@ -77,7 +77,7 @@ test('New run: the Engine section says inline what cannot train here, and a tiny
   await page.getByTestId('run-submit').click();
   const card = page.getByTestId('run-card').filter({ hasText: 'on-torch' });
   await expect(card).toHaveAttribute('data-status', 'done', { timeout: RUN_TIMEOUT });
-  await expect(card.getByTestId('run-engine')).toHaveText(/^trained on PyTorch · cpu\b/, { timeout: 30_000 }); // (where it ran may follow)
+  await expect(card.getByTestId('run-engine')).toHaveText(/^trained on PyTorch · CPU\b/, { timeout: 30_000 }); // (where it ran may follow)
   const run = (await api.listRuns()).find((r) => r.name === 'on-torch')!;
   expect(run.hyper).toMatchObject({ engine: 'pytorch', device: 'cpu' });
   expect(run.step).toBe(20);
@@ -94,7 +94,7 @@ test('the run card continues a PyTorch run on the built-in engine: both segments
   await form.getByTestId('continue-start').click();
   const next = page.getByTestId('run-card').filter({ hasText: 'back-on-builtin' });
   await expect(next).toHaveAttribute('data-status', 'done', { timeout: RUN_TIMEOUT });
-  await expect(next.getByTestId('run-engine')).toContainText(/^trained on PyTorch · cpu.*, built-in · cpu \(20…\)$/, { timeout: 30_000 });
+  await expect(next.getByTestId('run-engine')).toContainText(/^trained on PyTorch · CPU.*, built-in · CPU \(20…\)$/, { timeout: 30_000 });
   const run = (await api.listRuns()).find((r) => r.name === 'back-on-builtin')!;
   expect(run).toMatchObject({ step: 30, hyper: { engine: 'builtin', device: 'auto' } });
 });

@@ -92,6 +92,21 @@ test('gates: each map titled with its role and a legend of its range; the focuse
   await expect(legend('f')).toContainText('Colour scale, 0 to 1');
   await expect(legend('g')).toContainText('Colour scale, −1.00 to 1.00');
   await expect(legend('c')).toContainText('scaled');
+  // Each map saves as SVG (its title, a cell per unit and character, its scale) and as PNG.
+  const save = async (kind: 'png' | 'svg') => {
+    const [file] = await Promise.all([page.waitForEvent('download'), legend('f').getByTestId(`gate-export-${kind}`).click()]);
+    return { name: file.suggestedFilename(), bytes: fs.readFileSync(await file.path()) };
+  };
+  const svg = await save('svg');
+  expect(svg.name).toBe('gate-f.svg');
+  const svgText = svg.bytes.toString('utf8');
+  expect(svgText).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  expect(svgText).toContain('forget gate f — how much of the old cell state is kept');
+  expect(svgText).toContain('Colour scale, 0 to 1');
+  expect((svgText.match(/<rect x=/g) ?? []).length).toBe(32 * 'Hello, RNN'.length);
+  const png = await save('png');
+  expect(png.name).toBe('gate-f.png');
+  expect(png.bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
   // Rows stay readable (at least 6 px a unit); 64 units scroll 32 at a time.
   expect(Number(await maps.first().locator('canvas').getAttribute('data-row-height'))).toBeGreaterThanOrEqual(6);
   await expect(page.getByTestId('unit-range-label')).toHaveText('units 0–31 of 64');

@@ -63,6 +63,13 @@ async function waitForStatus(runId: number, statuses: string[]): Promise<void> {
 test('the tab title leads with the training runs’ progress; the page has an icon and loads nothing that is missing', async () => {
   await expect(page).toHaveTitle('Recurrent Workbench');
   const corpus = await api.addCorpus({ name: 'seed', text: fs.readFileSync(seedCorpusPath, 'utf8') });
+  // No run has trained here yet: New run's duration comes from a calibration of this machine, and says so.
+  await page.reload(); // the corpus came through another connection
+  await openView('new-run');
+  await page.getByTestId('run-corpus').selectOption(String(corpus.id));
+  await page.getByTestId('run-preset').selectOption('reference');
+  await expect(page.getByTestId('estimate-duration-basis')).toHaveText('estimated duration, from a 1-second calibration of this machine');
+  await expect(page.getByTestId('estimate-duration')).toHaveText(/^\d+(s|m \d\ds|h \d\dm)$/);
   const long = await api.createRun({ corpusId: corpus.id, preset: 'reference', name: 'long', hyper: { steps: 1_000_000 } });
   await expect(page).toHaveTitle(/^\d{1,2} % · Recurrent Workbench$/, { timeout: RUN_TIMEOUT });
   // Some progress measured first: its speed is what New run's duration estimate reads later.

@@ -112,9 +112,10 @@ describe('the PyTorch engine with DDP under torchrun (CPU, gloo)', () => {
   }, 120_000);
 
   it('a rendezvous that never completes: a time-out that names the missing node', async () => {
-    const run = await runPytorch(job(), { nodes: 2, rdzv: `127.0.0.1:${await freePort()}`, rendezvousTimeoutS: 3 });
-    expect(run.exit.reason).toBe('error');
-    expect(run.exit.message).toBe("The rendezvous timed out after 3 s: node 1 of 2 never joined (1 of the run's 2 processes missing). Start it with the same launch and --node_rank=1, or check that it can reach node 0.");
+    const rdzv = `127.0.0.1:${await freePort()}`;
+    const run = await runPytorch(job(), { nodes: 2, rdzv, rendezvousTimeoutS: 3 });
+    expect(run.exit.reason).toBe('crashed');
+    expect(run.exit.message).toBe(`The engine process was killed by signal SIGKILL. Its last words: The rendezvous at ${rdzv} timed out after 3 s: node 1 of 2 never joined. Start it with the same launch and --node_rank=1 (and so on), or check that it can reach node 0.`);
   }, 60_000);
 
   it('one rank crashing: the run ends with the last lines of its traceback', async () => {
@@ -136,8 +137,8 @@ describe('the PyTorch engine with DDP under torchrun (CPU, gloo)', () => {
       '',
     ].join('\n'));
     const run = await runPytorch(job(), { processes: 2, script });
-    expect(run.exit.reason).toBe('error');
-    expect(run.exit.message).toMatch(/^Process 1 of the run's 2 \(node 0\) crashed at step 4; its traceback ends: File ".*crash_rank_1\.py", line 9, in failing_sum \| raise ValueError\("rank 1 cannot add up"\) \| ValueError: rank 1 cannot add up\. The run is interrupted; resume it from its last checkpoint\.$/);
+    expect(run.exit.reason, run.exit.message).toBe('error');
+    expect(run.exit.message, run.exit.message).toMatch(/^Process 1 of the run's 2 \(node 0\) crashed at step 4; its traceback ends: File ".*crash_rank_1\.py", line 9, in failing_sum \| raise ValueError\("rank 1 cannot add up"\) \| ValueError: rank 1 cannot add up\. The run is interrupted; resume it from its last checkpoint\.$/);
   }, 60_000);
 });
 

@@ -1,6 +1,6 @@
-// The New-run form's duration estimate, from the speed of past runs on this machine.
+// The New-run form's duration estimate, from the speed of past runs on this machine or, before any, a calibration.
 import { describe, expect, it } from 'vitest';
-import { estimateDuration, type PastRun } from '../../renderer/src/lib/run-duration.ts';
+import { estimateDuration, estimateFromCalibration, type PastRun } from '../../renderer/src/lib/run-duration.ts';
 
 const run = (cell: string, parameterCount: number, charsPerSec: number | null): PastRun => ({ hyper: { cell: cell as never }, parameterCount, charsPerSec });
 const plan = { cell: 'lstm', parameters: 20_000, steps: 500, batchWindows: 10, window: 10 };
@@ -20,5 +20,12 @@ describe('estimateDuration', () => {
   it('has no estimate without a past run that measured its speed', () => {
     expect(estimateDuration(plan, [])).toBeNull();
     expect(estimateDuration(plan, [run('lstm', 10_000, null), run('lstm', 10_000, 0)])).toBeNull();
+  });
+});
+
+describe('estimateFromCalibration', () => {
+  it('reads a calibration as one measured run of the plan\'s cell, and keeps how long it measured', () => {
+    expect(estimateFromCalibration(plan, { charsPerSec: 50_000, parameterCount: 10_000, measuredMs: 1003 })).toEqual({ ms: 2000, calibrationMs: 1003 });
+    expect(estimateFromCalibration(plan, { charsPerSec: 0, parameterCount: 10_000, measuredMs: 1000 })).toBeNull();
   });
 });

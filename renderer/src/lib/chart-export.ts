@@ -4,6 +4,7 @@
  * read off the uPlot instance), so both files show what the screen shows.
  */
 import type uPlot from 'uplot';
+import { escapeXml } from './picture-export.ts';
 
 export interface PictureSeries {
   label: string;
@@ -34,10 +35,6 @@ export interface ChartPicture {
 }
 
 const FONT = 'system-ui, sans-serif';
-
-function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
-}
 
 const round = (v: number) => Math.round(v * 10) / 10;
 

@@ -160,7 +160,8 @@ export class Inspect {
     } catch (error) {
       if (seq !== this.#estimateSeq) return;
       this.estimate = null;
-      this.estimateError = messageOf(error);
+      // The host's words; labelled when shown, so a later change of language relabels it.
+      this.estimateError = error instanceof Error ? error.message : String(error);
     }
   }
 

@@ -1,5 +1,5 @@
 /**
- * Pictures of the Inspect view as files: SVG as written, PNG drawn from the same SVG on a canvas (twice
+ * Pictures of the Inspect view and the gate heatmaps as files: SVG as written, PNG drawn from the same SVG on a canvas (twice
  * the size, for print). Both go out through a blob link, in the browser as in the desktop app.
  */
 import { downloadBytes, downloadText } from './format.ts';
@@ -58,5 +58,35 @@ export function textPicture(
   });
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`
     + `<g font-family="ui-monospace, Menlo, Consolas, monospace" font-size="13" text-anchor="middle" fill="${ink.text}">${parts.join('')}</g></svg>`;
+  return { svg, width, height };
+}
+
+/**
+ * A heatmap as an SVG: its title, one row of cells per unit (`colours[row][column]`), the characters
+ * under the columns and the colour scale's ends, in the map's own colours.
+ */
+export function heatmapPicture(
+  map: { title: string; chars: string[]; rowLabels: string[]; colours: string[][]; legend: string },
+  ink: { text: string; background: string },
+  cell = { width: 12, height: 8 },
+): Picture {
+  const left = 40;
+  const top = 22;
+  const width = left + Math.max(1, map.chars.length) * cell.width + 8;
+  const gridBottom = top + map.colours.length * cell.height;
+  const height = gridBottom + 36;
+  const parts: string[] = [`<rect width="${width}" height="${height}" fill="${ink.background}"/>`];
+  parts.push(`<text x="4" y="14" font-weight="600">${escapeXml(map.title)}</text>`);
+  map.colours.forEach((row, r) => {
+    const y = top + r * cell.height;
+    parts.push(`<text class="unit" x="${left - 4}" y="${y + cell.height - 1}" text-anchor="end" font-size="${Math.min(9, cell.height + 1)}">${escapeXml(map.rowLabels[r] ?? '')}</text>`);
+    row.forEach((colour, c) => parts.push(`<rect x="${left + c * cell.width}" y="${y}" width="${cell.width}" height="${cell.height}" fill="${colour}"/>`));
+  });
+  map.chars.forEach((ch, c) => {
+    if (ch.trim() !== '') parts.push(`<text x="${left + c * cell.width + cell.width / 2}" y="${gridBottom + 13}" text-anchor="middle">${escapeXml(ch)}</text>`);
+  });
+  parts.push(`<text x="4" y="${height - 6}">${escapeXml(map.legend)}</text>`);
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">`
+    + `<g font-family="system-ui, sans-serif" font-size="11" fill="${ink.text}">${parts.join('')}</g></svg>`;
   return { svg, width, height };
 }

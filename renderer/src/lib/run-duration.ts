@@ -2,7 +2,8 @@
  * How long a run will take, before it starts, from the speed of runs that trained on this machine:
  * each past run's chars/s times its parameter count is the work it did per second (a step costs about
  * parameters × characters); the median of those, over runs of the same cell when there are any,
- * divided by the new run's size gives its chars/s. Without past runs there is no estimate.
+ * divided by the new run's size gives its chars/s. Without past runs, a calibration of this machine
+ * (api.calibrateSpeed) stands in for them.
  */
 import type { RunSummary } from '../../../main/api/contract.ts';
 
@@ -28,4 +29,20 @@ export function estimateDuration(
   const charsPerSec = median / plan.parameters;
   const chars = plan.steps * plan.batchWindows * plan.window;
   return { ms: (chars / charsPerSec) * 1000, basedOn: basis.length };
+}
+
+/** Measured by calibrateSpeed (a second of training of this shape, before any run trained here). */
+export interface Calibration {
+  charsPerSec: number;
+  parameterCount: number;
+  measuredMs: number;
+}
+
+/** The same estimate from a calibration: one measured "run" of the plan's cell. */
+export function estimateFromCalibration(
+  plan: { cell: string; parameters: number; steps: number; batchWindows: number; window: number },
+  calibration: Calibration,
+): { ms: number; calibrationMs: number } | null {
+  const estimate = estimateDuration(plan, [{ charsPerSec: calibration.charsPerSec, parameterCount: calibration.parameterCount, hyper: { cell: plan.cell as PastRun['hyper']['cell'] } }]);
+  return estimate && { ms: estimate.ms, calibrationMs: calibration.measuredMs };
 }

@@ -513,6 +513,33 @@ export interface TrashItem {
   deletedAt: string;
 }
 
+/** A run written as a portable project folder (main/runs/project.ts). */
+export interface ProjectExport {
+  runId: Id;
+  name: string;
+  /** The folder, as a full path on the host's disk. */
+  dir: string;
+  /** The files written, relative to `dir`. */
+  files: string[];
+  startStep: number;
+  targetSteps: number;
+  /** The README written into the folder (the lines that run it). */
+  readme: string;
+  /** The README's line for one process, run from inside `dir`. */
+  command: string;
+}
+/** What importing a project folder brought back into its run. */
+export interface ProjectImportReport {
+  runId: Id;
+  name: string;
+  progressAdded: number;
+  checkpointsAdded: number;
+  /** How the project's run ended, if a line says so. */
+  ended: RunStatus | null;
+  /** What was left out or is not there, one sentence each (a half-written folder). */
+  missing: string[];
+}
+
 // ---------------------------------------------------------------- events
 export type RunEvent =
   | { type: 'progress'; runId: Id; metric: ProgressMetrics }
@@ -636,6 +663,13 @@ export interface WorkbenchApi {
   // import / export
   importCheckpoint(input: ImportInput): Promise<RunSummary>;
   exportCheckpoint(input: { checkpointId: Id; withOptimizer?: boolean }): Promise<{ fileName: string; bytes: Uint8Array }>;
+  /**
+   * Writes the run as a project folder on the host's disk (a full path, or ~/…) that trains anywhere with
+   * PyTorch; a folder that exists and is not empty is refused unless `force`.
+   */
+  exportProject(input: { runId: Id; dir: string; steps?: number; force?: boolean }): Promise<ProjectExport>;
+  /** Brings a project folder (host path) back into its run; importing again adds nothing twice. */
+  importRun(input: { dir: string }): Promise<ProjectImportReport>;
 
   // storage
   storageInfo(): Promise<StorageInfo>;
@@ -662,6 +696,7 @@ export const API_METHODS = [
   'createSweep', 'pauseRun', 'resumeRun', 'stopRun', 'continueRun', 'renameRun', 'runDeleteImpact', 'deleteRun',
   'runMetrics', 'listCheckpoints', 'deleteCheckpoint', 'listSamples', 'getConcurrency', 'setConcurrency',
   'compare', 'compareCsv', 'predict', 'generate', 'trace', 'evaluate', 'importCheckpoint', 'exportCheckpoint',
+  'exportProject', 'importRun',
   'storageInfo', 'vacuum', 'listTrash', 'restoreTrash', 'emptyTrash', 'describeEngines', 'setPythonPath',
   'listSampleCorpora', 'addSampleCorpus',
   'estimateInspect', 'startInspect', 'startNgram', 'inspectStatus', 'cancelInspect', 'inspectSummary', 'inspectUnit',

@@ -104,6 +104,8 @@ const inspectSource = z.union([
 ]);
 const inspectInput = z.strictObject({ checkpointId: id, source: inspectSource.optional() });
 const resultId = z.string().min(1, 'must not be empty');
+/** A folder on the host's disk (the service checks what it is). */
+const hostPath = z.string().trim().min(1, 'must name a folder').max(4096);
 const unitRef = z.strictObject({ layer: z.number().int().min(0), kind: z.string().min(1), unit: z.number().int().min(0) });
 const rankMeasure = z.enum(['auc', 'correlation']);
 
@@ -189,6 +191,10 @@ const ARGUMENTS: Record<ApiMethod, ArgList> = {
 
   importCheckpoint: [['input', z.strictObject({ name: displayName.optional(), bytes, vocab: vocabularySource.optional() })]],
   exportCheckpoint: [['input', z.strictObject({ checkpointId: id, withOptimizer: z.boolean().optional() })]],
+  exportProject: [['input', z.strictObject({
+    runId: id, dir: hostPath, steps: z.number().int().min(1).optional(), force: z.boolean().optional(),
+  })]],
+  importRun: [['input', z.strictObject({ dir: hostPath })]],
 
   storageInfo: [],
   vacuum: [],

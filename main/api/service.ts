@@ -12,6 +12,7 @@ import { planTraining, resolveHyperparameters } from '../runs/plan.ts';
 import { createContinuation, createQueuedRun, createSweepRuns } from '../runs/run-factory.ts';
 import { RunManager } from '../runs/run-manager.ts';
 import { describeEngines, setPythonPath } from '../runs/engines.ts';
+import { exportProject, hostFolder, importProject } from '../runs/project.ts';
 import { InspectJobs } from '../inspect/jobs.ts';
 import { Storage, type RunRecord } from '../storage/index.ts';
 import {
@@ -337,6 +338,16 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
     },
     async exportCheckpoint(input) {
       return playground.exportCheckpoint(input);
+    },
+    async exportProject({ runId, dir, steps, force }) {
+      return exportProject(storage, runId, hostFolder(dir), { steps, force });
+    },
+    async importRun({ dir }) {
+      const report = importProject(storage, hostFolder(dir));
+      // Windows showing the run reload it: its status, steps and curve may have changed.
+      const run = storage.runs.require(report.runId);
+      manager.emit({ type: 'status', runId: run.id, status: run.status, reason: run.reason });
+      return report;
     },
 
     // ------------------------------------------------------------ storage

@@ -67,6 +67,8 @@ const workbench = {
 
   importCheckpoint: (input) => invoke('importCheckpoint', input),
   exportCheckpoint: (input) => invoke('exportCheckpoint', input),
+  exportProject: (input) => invoke('exportProject', input),
+  importRun: (input) => invoke('importRun', input),
 
   storageInfo: () => invoke('storageInfo'),
   vacuum: () => invoke('vacuum'),

@@ -13,12 +13,13 @@
  * and named.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import path from 'node:path';
 import type { Hyperparameters } from '../../engine/config.ts';
 import { decodeCheckpoint } from '../../engine/format/checkpoint.ts';
 import type { EngineMessage } from '../../engine/protocol.ts';
 import { Vocabulary } from '../../engine/text/vocab.ts';
-import type { Id, RunStatus } from '../api/contract.ts';
+import { ApiError, type Id, type ProjectExport, type ProjectImportReport, type RunStatus } from '../api/contract.ts';
 import type { Storage } from '../storage/index.ts';
 import { initialWeights, PYTORCH_ENGINE_SCRIPT } from './pytorch-launcher.ts';
 import { RunRecorder } from './run-recorder.ts';
@@ -39,17 +40,32 @@ export interface ProjectJob {
   initialWeights?: string;
 }
 
-/** Writes the project of run `runId` into `dir` (new or empty); `steps`: where it should end (default: the run's planned length). */
-export function exportProject(storage: Storage, runId: Id, dir: string, steps?: number): ProjectJob {
+/** A folder the UI names on the host's disk: a full path, or ~/… (there is no working folder to be relative to). */
+export function hostFolder(dir: string): string {
+  const expanded = dir === '~' || dir.startsWith('~/') ? path.join(homedir(), dir.slice(1)) : dir;
+  if (!path.isAbsolute(expanded)) throw new ApiError(`"${dir}" is not a full path; give the folder from the top, e.g. ${path.join(homedir(), 'my-project')}.`);
+  return path.normalize(expanded);
+}
+
+/** The line the README gives for one process (or the CPU), run from inside DIR. */
+export const ONE_PROCESS_COMMAND = 'python3 trainer/main.py --project .';
+
+/**
+ * Writes the project of run `runId` into `dir` (new or empty, or any folder with `force`: its files of
+ * the same names are written over); `steps`: where it should end (default: the run's planned length).
+ */
+export function exportProject(storage: Storage, runId: Id, dir: string, options: { steps?: number; force?: boolean } = {}): ProjectExport {
+  const { steps, force = false } = options;
   const run = storage.runs.require(runId);
-  if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`"${dir}" already exists and is not empty; choose a new folder for the project.`);
+  if (existsSync(dir) && !statSync(dir).isDirectory()) throw new ApiError(`"${dir}" is a file, not a folder; choose a new folder for the project.`);
+  if (!force && existsSync(dir) && readdirSync(dir).length > 0) throw new ApiError(`"${dir}" already exists and is not empty; choose a new folder for the project.`);
   const corpus = run.corpusId === null ? null : storage.corpora.bytes(run.corpusId);
-  if (corpus === null) throw new Error(`Run "${run.name}" has no corpus any more, so it cannot be exported.`);
+  if (corpus === null) throw new ApiError(`Run "${run.name}" has no corpus any more, so it cannot be exported.`);
   const vocab = storage.vocabularies.get(run.vocabularyId)?.chars ?? Vocabulary.fromUtf8(corpus).chars;
   const latest = storage.checkpoints.latest(runId);
   const startStep = latest?.step ?? 0;
   const targetSteps = steps ?? run.totalSteps;
-  if (targetSteps <= startStep) throw new Error(`Run "${run.name}" is at step ${startStep} already: give --steps above it.`);
+  if (targetSteps <= startStep) throw new ApiError(`Run "${run.name}" is at step ${startStep} already: give --steps above it.`);
   const hyper: Hyperparameters = { ...run.hyper, engine: 'pytorch', processes: 1, nodes: 1, rdzv: '', via: '' };
   const job: ProjectJob = {
     format: PROJECT_FORMAT, run: { id: run.id, name: run.name }, hyper, vocab, targetSteps, startStep,
@@ -57,14 +73,19 @@ export function exportProject(storage: Storage, runId: Id, dir: string, steps?: 
     ...(latest ? { resumeFrom: 'start.ckpt' } : { initialWeights: 'start.ckpt' }),
   };
   const start = latest ? storage.checkpoints.bytes(latest.id)! : initialWeights(hyper, vocab);
+  const readme = projectReadme(run.name, startStep, targetSteps);
   mkdirSync(path.join(dir, 'trainer'), { recursive: true });
   const engineDir = path.dirname(PYTORCH_ENGINE_SCRIPT);
-  for (const file of readdirSync(engineDir).filter((f) => f.endsWith('.py'))) copyFileSync(path.join(engineDir, file), path.join(dir, 'trainer', file));
+  const trainer = readdirSync(engineDir).filter((f) => f.endsWith('.py')).map((f) => path.join('trainer', f));
+  for (const file of trainer) copyFileSync(path.join(engineDir, path.basename(file)), path.join(dir, file));
   writeFileSync(path.join(dir, 'corpus.txt'), corpus);
   writeFileSync(path.join(dir, 'start.ckpt'), start);
   writeFileSync(path.join(dir, 'job.json'), JSON.stringify(job, null, 2) + '\n');
-  writeFileSync(path.join(dir, 'README.md'), projectReadme(run.name, startStep, targetSteps));
-  return job;
+  writeFileSync(path.join(dir, 'README.md'), readme);
+  return {
+    runId: run.id, name: run.name, dir: path.resolve(dir), startStep, targetSteps,
+    files: ['job.json', 'corpus.txt', 'start.ckpt', 'README.md', ...trainer], readme, command: ONE_PROCESS_COMMAND,
+  };
 }
 
 /** The lines that run the project, from inside DIR. */
@@ -77,7 +98,7 @@ its last checkpoint. Bring it home with \`rnnwb import-run DIR\` (again at any t
 
 One GPU (or the CPU):
 
-    python3 trainer/main.py --project .
+    ${ONE_PROCESS_COMMAND}
 
 torchrun on one node, N GPUs (one process each):
 
@@ -97,16 +118,7 @@ Slurm (M nodes, N GPUs each):
 `;
 }
 
-export interface ImportReport {
-  runId: Id;
-  name: string;
-  progressAdded: number;
-  checkpointsAdded: number;
-  /** How the project's run ended, if a line says so. */
-  ended: RunStatus | null;
-  /** What was left out or is not there, one sentence each. */
-  missing: string[];
-}
+export type ImportReport = ProjectImportReport;
 
 type Msg<T extends EngineMessage['type']> = Extract<EngineMessage, { type: T }>;
 type Event = EngineMessage & { file?: string; size?: number; time?: string };
@@ -115,7 +127,7 @@ type Event = EngineMessage & { file?: string; size?: number; time?: string };
 export function importProject(storage: Storage, dir: string): ImportReport {
   const job = readJob(dir);
   const run = storage.runs.get(job.run.id)?.name === job.run.name ? storage.runs.get(job.run.id)! : storage.runs.getByName(job.run.name);
-  if (!run) throw new Error(`This project belongs to run "${job.run.name}" (id ${job.run.id}), which this workbench does not have.`);
+  if (!run) throw new ApiError(`This project belongs to run "${job.run.name}" (id ${job.run.id}), which this workbench does not have.`);
   const missing: string[] = [];
   const events = readEvents(dir, missing);
   let lastStep = storage.metrics.last(run.id)?.step ?? 0;
@@ -171,9 +183,9 @@ function readJob(dir: string): ProjectJob {
   try {
     job = JSON.parse(readFileSync(file, 'utf8')) as ProjectJob;
   } catch (error) {
-    throw new Error(`"${dir}" is not an exported project: ${file} cannot be read (${(error as Error).message}).`);
+    throw new ApiError(`"${dir}" is not an exported project: ${file} cannot be read (${(error as Error).message}).`);
   }
-  if (job.format !== PROJECT_FORMAT || typeof job.run?.name !== 'string') throw new Error(`${file} is not a ${PROJECT_FORMAT} job.`);
+  if (job.format !== PROJECT_FORMAT || typeof job.run?.name !== 'string') throw new ApiError(`${file} is not a ${PROJECT_FORMAT} job.`);
   return job;
 }
 

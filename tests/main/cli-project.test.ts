@@ -5,9 +5,11 @@
  * line, a cut-off checkpoint) imports what is whole and says what is not. Fails, never skips, without PyTorch.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync, readFileSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, truncateSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkbenchService } from '../../main/api/service.ts';
 import { PYTHON } from '../engine/python.ts';
 import { requireTorch } from '../engine/pytorch-runs.ts';
 import { jsonLines, runCli, seedCorpus, tempDir } from './cli-helpers.ts';
@@ -89,5 +91,33 @@ describe('a run as a portable project', () => {
     const none = await runCli(['import-run', tmp.dir, ...db]);
     expect(none.code).toBe(2);
     expect(none.stderr.trim()).toMatch(/^rnnwb: ".*" is not an exported project: .*job\.json cannot be read \(ENOENT.*\)\.$/);
+  }, 60_000);
+
+  it('the API (the UI\'s "Export as project…" and "Import a run folder") takes full host paths and refuses a used folder unless forced', async () => {
+    const api = createWorkbenchService({ dbPath: tmp.db, adoptQueued: false });
+    try {
+      const { id } = await api.resolveRun('plain');
+      const refusal = (promise: Promise<unknown>) => promise.then(() => 'accepted', (error: Error) => error.message);
+      expect(await refusal(api.exportProject({ runId: id, dir: 'relative/folder', steps: 40 }))).toBe(`"relative/folder" is not a full path; give the folder from the top, e.g. ${path.join(os.homedir(), 'my-project')}.`);
+      expect(existsSync(path.resolve('relative'))).toBe(false);
+      const file = path.join(tmp.dir, 'a-file');
+      writeFileSync(file, 'x');
+      expect(await refusal(api.exportProject({ runId: id, dir: file, steps: 40 }))).toBe(`"${file}" is a file, not a folder; choose a new folder for the project.`);
+      const used = path.join(tmp.dir, 'used');
+      mkdirSync(used);
+      writeFileSync(path.join(used, 'notes.txt'), 'mine');
+      expect(await refusal(api.exportProject({ runId: id, dir: used, steps: 40 }))).toBe(`"${used}" already exists and is not empty; choose a new folder for the project.`);
+      expect(existsSync(path.join(used, 'job.json'))).toBe(false);
+      const forced = await api.exportProject({ runId: id, dir: used, steps: 40, force: true });
+      expect(forced).toMatchObject({ dir: used, startStep: 30, targetSteps: 40, command: 'python3 trainer/main.py --project .' });
+      expect(forced.files).toEqual(expect.arrayContaining(['job.json', 'corpus.txt', 'start.ckpt', 'README.md', 'trainer/main.py']));
+      expect(readFileSync(path.join(used, 'notes.txt'), 'utf8')).toBe('mine'); // written beside, nothing else touched
+      expect(forced.readme).toBe(readFileSync(path.join(used, 'README.md'), 'utf8'));
+      // Not run yet: nothing to add, and the sentence says why.
+      expect(await api.importRun({ dir: used })).toMatchObject({ name: 'plain', progressAdded: 0, checkpointsAdded: 0, missing: ['There is no events.jsonl: the project has not run yet.'] });
+      expect(await refusal(api.importRun({ dir: 'relative' }))).toMatch(/^"relative" is not a full path/);
+    } finally {
+      await api.close();
+    }
   }, 60_000);
 });

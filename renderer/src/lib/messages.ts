@@ -648,6 +648,23 @@ export const messages = {
   'inspect.explain.rnn': ['Plain RNN: no gates; h is rewritten at every character.', '普通 RNN：没有门；h 在每个字符处都被重写。'],
   'training.openInspect': ['Inspect', '剖析'],
   'playground.openInspect': ['Inspect this checkpoint', '剖析此检查点'],
+  'project.export': ['Export as project…', '导出为项目…'],
+  'project.exportTitle': ['Export "{name}" as a project folder', '将“{name}”导出为项目文件夹'],
+  'project.exportHelp': ['A folder on this computer (a full path, or ~/…) that trains anywhere with PyTorch: one GPU, torchrun, Slurm. It must be new or empty.', '本机上的一个文件夹（完整路径或 ~/…），可在任何装有 PyTorch 的地方训练：单 GPU、torchrun、Slurm。它必须是新的或空的。'],
+  'project.folder': ['Folder', '文件夹'],
+  'project.steps': ['Train until step (empty: the run\'s planned {n})', '训练到第几步（留空：按计划的 {n} 步）'],
+  'project.force': ['Write into it even if it is not empty', '即使文件夹不为空也写入'],
+  'project.write': ['Write the project', '写出项目'],
+  'project.close': ['Close', '关闭'],
+  'project.written': ['Wrote {files} files to {dir} (steps {from}–{to}).', '已将 {files} 个文件写入 {dir}（第 {from}–{to} 步）。'],
+  'project.runIt': ['Run it from that folder with:', '在该文件夹中运行：'],
+  'project.readme': ['More ways (torchrun, several nodes, Slurm) in {path}:', '更多方式（torchrun、多节点、Slurm）见 {path}：'],
+  'project.importTitle': ['Import a run folder', '导入训练文件夹'],
+  'project.importHelp': ['A project folder written by "Export as project…" or rnnwb export-project, after it has run anywhere: its curves and checkpoints come back into its run. Importing again adds nothing twice.', '由“导出为项目…”或 rnnwb export-project 写出、并已在别处运行过的项目文件夹：其曲线和检查点会回到原训练中。再次导入不会重复添加。'],
+  'project.importButton': ['Import', '导入'],
+  'project.imported': ['Imported into "{name}": {steps} steps of metrics, {checkpoints} checkpoints.', '已导入“{name}”：{steps} 步指标，{checkpoints} 个检查点。'],
+  'project.importedEnded': ['The run ended: {status}.', '该训练的结束状态：{status}。'],
+  'project.notImported': ['Not imported: {line}', '未导入：{line}'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type MessageId = keyof typeof messages;

@@ -47,6 +47,13 @@ export class RunSeries {
     }
   }
 
+  /** Loads the history again: metrics came in other than by events (an imported project folder). */
+  async reload(): Promise<void> {
+    if (this.loading) return;
+    this.#loaded = false;
+    await this.load();
+  }
+
   push(metric: ProgressMetrics): void {
     this.latest = metric;
     // Before the history is asked for, the host's metrics will include this point anyway.

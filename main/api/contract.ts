@@ -670,6 +670,8 @@ export interface WorkbenchApi {
   exportProject(input: { runId: Id; dir: string; steps?: number; force?: boolean }): Promise<ProjectExport>;
   /** Brings a project folder (host path) back into its run; importing again adds nothing twice. */
   importRun(input: { dir: string }): Promise<ProjectImportReport>;
+  /** The same, for a folder sent as its files (dropped on the app): paths relative to the folder, '/'-separated. */
+  importRunFiles(input: { files: { path: string; bytes: Uint8Array }[] }): Promise<ProjectImportReport>;
 
   // storage
   storageInfo(): Promise<StorageInfo>;
@@ -696,7 +698,7 @@ export const API_METHODS = [
   'createSweep', 'pauseRun', 'resumeRun', 'stopRun', 'continueRun', 'renameRun', 'runDeleteImpact', 'deleteRun',
   'runMetrics', 'listCheckpoints', 'deleteCheckpoint', 'listSamples', 'getConcurrency', 'setConcurrency',
   'compare', 'compareCsv', 'predict', 'generate', 'trace', 'evaluate', 'importCheckpoint', 'exportCheckpoint',
-  'exportProject', 'importRun',
+  'exportProject', 'importRun', 'importRunFiles',
   'storageInfo', 'vacuum', 'listTrash', 'restoreTrash', 'emptyTrash', 'describeEngines', 'setPythonPath',
   'listSampleCorpora', 'addSampleCorpus',
   'estimateInspect', 'startInspect', 'startNgram', 'inspectStatus', 'cancelInspect', 'inspectSummary', 'inspectUnit',

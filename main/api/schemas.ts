@@ -106,6 +106,19 @@ const inspectInput = z.strictObject({ checkpointId: id, source: inspectSource.op
 const resultId = z.string().min(1, 'must not be empty');
 /** A folder on the host's disk (the service checks what it is). */
 const hostPath = z.string().trim().min(1, 'must name a folder').max(4096);
+/** A file of a project folder sent as bytes: '/'-separated plain names inside the folder, never up or out of it. */
+const PROJECT_FILE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+const MAX_PROJECT_FILES = 2000;
+const MAX_PROJECT_BYTES = 256 * 1024 * 1024; // a WebSocket frame carries ~384 MiB once base64-encoded
+const projectFilePath = z.string().max(1024).refine(
+  (p) => p.split('/').length <= 4 && p.split('/').every((part) => PROJECT_FILE_NAME.test(part)),
+  { message: 'must be a path inside the project folder made of plain names (no "..", no leading "/")' },
+);
+const projectFiles = z.array(z.strictObject({ path: projectFilePath, bytes }))
+  .min(1, 'must hold at least one file')
+  .max(MAX_PROJECT_FILES, `must hold at most ${MAX_PROJECT_FILES} files`)
+  .refine((files) => files.reduce((sum, f) => sum + f.bytes.length, 0) <= MAX_PROJECT_BYTES, { message: `must hold at most ${MAX_PROJECT_BYTES / 1024 / 1024} MiB in all` })
+  .refine((files) => new Set(files.map((f) => f.path)).size === files.length, { message: 'names a file twice' });
 const unitRef = z.strictObject({ layer: z.number().int().min(0), kind: z.string().min(1), unit: z.number().int().min(0) });
 const rankMeasure = z.enum(['auc', 'correlation']);
 
@@ -195,6 +208,7 @@ const ARGUMENTS: Record<ApiMethod, ArgList> = {
     runId: id, dir: hostPath, steps: z.number().int().min(1).optional(), force: z.boolean().optional(),
   })]],
   importRun: [['input', z.strictObject({ dir: hostPath })]],
+  importRunFiles: [['input', z.strictObject({ files: projectFiles })]],
 
   storageInfo: [],
   vacuum: [],

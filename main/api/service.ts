@@ -13,10 +13,11 @@ import { createContinuation, createQueuedRun, createSweepRuns } from '../runs/ru
 import { RunManager } from '../runs/run-manager.ts';
 import { describeEngines, setPythonPath } from '../runs/engines.ts';
 import { exportProject, hostFolder, importProject } from '../runs/project.ts';
+import { importProjectFiles } from '../runs/project-files.ts';
 import { InspectJobs } from '../inspect/jobs.ts';
 import { Storage, type RunRecord } from '../storage/index.ts';
 import {
-  API_METHODS, ApiError, type CorpusSummary, type HyperparameterCheck, type RunDetail, type RunSummary, type WorkbenchApi,
+  API_METHODS, ApiError, type CorpusSummary, type HyperparameterCheck, type ProjectImportReport, type RunDetail, type RunSummary, type WorkbenchApi,
 } from './contract.ts';
 import { statsOfUtf8 } from './corpus-stats.ts';
 import { CorpusUploads } from './corpus-uploads.ts';
@@ -104,6 +105,12 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
     startedAt: run.startedAt, endedAt: run.endedAt, engineSegments: run.reproduction.segments ?? [],
   });
   const uploads = new CorpusUploads();
+  // Windows showing an imported run reload it: its status, steps and curve may have changed.
+  const announceImport = (report: ProjectImportReport): ProjectImportReport => {
+    const run = storage.runs.require(report.runId);
+    manager.emit({ type: 'status', runId: run.id, status: run.status, reason: run.reason });
+    return report;
+  };
   // The summary only: a corpus's text is read where it is needed (it may be gigabytes).
   const corpusById = (id: number): CorpusSummary => {
     const corpus = Number.isInteger(id) ? storage.corpora.get(id) : null;
@@ -343,11 +350,10 @@ export function createWorkbenchService(options: WorkbenchServiceOptions): Workbe
       return exportProject(storage, runId, hostFolder(dir), { steps, force });
     },
     async importRun({ dir }) {
-      const report = importProject(storage, hostFolder(dir));
-      // Windows showing the run reload it: its status, steps and curve may have changed.
-      const run = storage.runs.require(report.runId);
-      manager.emit({ type: 'status', runId: run.id, status: run.status, reason: run.reason });
-      return report;
+      return announceImport(importProject(storage, hostFolder(dir)));
+    },
+    async importRunFiles({ files }) {
+      return announceImport(importProjectFiles(storage, files));
     },
 
     // ------------------------------------------------------------ storage

@@ -69,6 +69,7 @@ const workbench = {
   exportCheckpoint: (input) => invoke('exportCheckpoint', input),
   exportProject: (input) => invoke('exportProject', input),
   importRun: (input) => invoke('importRun', input),
+  importRunFiles: (input) => invoke('importRunFiles', input),
 
   storageInfo: () => invoke('storageInfo'),
   vacuum: () => invoke('vacuum'),

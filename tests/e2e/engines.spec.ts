@@ -4,34 +4,27 @@
  * PyTorch with its version, the python setting refuses a path that cannot run PyTorch with a sentence,
  * and New run's Engine section trains a tiny run on PyTorch whose card then says "PyTorch · CPU".
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
 import type { WsApi } from '../../main/transport/ws-client.ts';
-import { freshWorkbench, seedCorpusPath, type FreshWorkbench, type Server } from './helpers.ts';
+import { openPyTorchWorkbench, type PyTorchWorkbenchPage, type Server } from './helpers.ts';
 
 test.describe.configure({ mode: 'serial' });
 
 /** A shared, loaded machine may take minutes for what takes seconds on an idle one. */
 const RUN_TIMEOUT = 300_000;
 
-let workbench: FreshWorkbench;
+let workbench: PyTorchWorkbenchPage;
 let server: Server;
 let page: Page;
 let api: WsApi;
 
 test.beforeAll(async ({ browser }) => {
-  workbench = await freshWorkbench('rnnwb-engines-e2e-', { RNNWB_PYTHON: '/usr/bin/python3' });
-  ({ server, api } = workbench);
-  await api.addCorpus({ name: 'hello', text: fs.readFileSync(seedCorpusPath, 'utf8') });
-  page = await browser.newPage({ locale: 'en-US' });
-  await page.goto(server.url);
+  workbench = await openPyTorchWorkbench(browser, 'rnnwb-engines-e2e-');
+  ({ server, api, page } = workbench);
 });
 
-test.afterAll(async () => {
-  await page?.close();
-  await workbench?.close();
-});
+test.afterAll(async () => workbench?.close());
 
 test('the Engines panel lists the built-in engine and PyTorch with its version; a bad python is refused with a sentence', async () => {
   const torchVersion = (await api.describeEngines()).pytorch.found?.torchVersion;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import WebSocket from 'ws';
-import type { Page } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
 import { createWsApi, type WsApi } from '../../main/transport/ws-client.ts';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -100,6 +100,26 @@ export async function freshWorkbench(prefix: string, env: Record<string, string>
       api.close();
       await server.stop();
       fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A fresh workbench whose server uses Debian's python with PyTorch, the seed corpus stored, and a page open on it. */
+export interface PyTorchWorkbenchPage extends FreshWorkbench {
+  page: Page;
+}
+
+export async function openPyTorchWorkbench(browser: Browser, prefix: string): Promise<PyTorchWorkbenchPage> {
+  const workbench = await freshWorkbench(prefix, { RNNWB_PYTHON: '/usr/bin/python3' });
+  await workbench.api.addCorpus({ name: 'hello', text: fs.readFileSync(seedCorpusPath, 'utf8') });
+  const page = await browser.newPage({ locale: 'en-US' });
+  await page.goto(workbench.server.url);
+  return {
+    ...workbench,
+    page,
+    async close() {
+      await page.close();
+      await workbench.close();
     },
   };
 }

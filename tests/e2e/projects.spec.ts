@@ -2,37 +2,32 @@
  * Scaling out in the UI, against an `rnnwb serve` of its own whose PyTorch engine runs Debian's
  * /usr/bin/python3: New run's Engine section offers processes, nodes, rendezvous and prefix and refuses
  * a bad rendezvous inline; a 2-process run says so on its card; "Export as project…" writes the folder,
- * which trains on with the README's own line, and "Import a run folder" brings its steps back, once.
+ * which trains on with the README's own line, and "Import a run folder" brings its steps back, once;
+ * a project folder dropped on the Training view does too.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { test, expect, type Page } from '@playwright/test';
 import type { WsApi } from '../../main/transport/ws-client.ts';
-import { freshWorkbench, seedCorpusPath, type FreshWorkbench, type Server } from './helpers.ts';
+import { openPyTorchWorkbench, type PyTorchWorkbenchPage, type Server } from './helpers.ts';
 
 test.describe.configure({ mode: 'serial' });
 
 /** A shared, loaded machine may take minutes for what takes seconds on an idle one. */
 const RUN_TIMEOUT = 300_000;
 
-let workbench: FreshWorkbench;
+let workbench: PyTorchWorkbenchPage;
 let server: Server;
 let page: Page;
 let api: WsApi;
 
 test.beforeAll(async ({ browser }) => {
-  workbench = await freshWorkbench('rnnwb-projects-e2e-', { RNNWB_PYTHON: '/usr/bin/python3' });
-  ({ server, api } = workbench);
-  await api.addCorpus({ name: 'hello', text: fs.readFileSync(seedCorpusPath, 'utf8') });
-  page = await browser.newPage({ locale: 'en-US' });
-  await page.goto(server.url);
+  workbench = await openPyTorchWorkbench(browser, 'rnnwb-projects-e2e-');
+  ({ server, api, page } = workbench);
 });
 
-test.afterAll(async () => {
-  await page?.close();
-  await workbench?.close();
-});
+test.afterAll(async () => workbench?.close());
 
 /** Runs `command` (the README's line, with /usr/bin/python3) in `cwd` and resolves with its exit code. */
 function runReadmeLine(command: string, cwd: string): Promise<{ code: number | null; stderr: string }> {
@@ -132,4 +127,76 @@ test('"Export as project…" writes the folder; it trains on with the README\'s 
   await importer.getByTestId('import-run-dir').fill(workbench.dir);
   await importer.getByTestId('import-run-submit').click();
   await expect(importer.getByTestId('import-run-error')).toContainText('is not an exported project');
+});
+
+/**
+ * Playwright cannot drop a real folder (it makes no FileSystemDirectoryEntry), so the drop event is
+ * dispatched in the page with a dataTransfer whose one item answers a fake entry tree of the folder's
+ * files, in batches as Chromium's readEntries does; the view's real handler reads it and sends it.
+ */
+async function dropFolder(target: string, name: string, files: { path: string; base64: string }[], asFile = false): Promise<void> {
+  await page.getByTestId(target).first().evaluate((element, { name, files, asFile }) => {
+    type Node = { name: string; isFile: boolean; isDirectory: boolean; file?: (ok: (b: Blob) => void) => void; createReader?: () => unknown; children?: Node[] };
+    const directory = (dirName: string): Node => ({ name: dirName, isFile: false, isDirectory: true, children: [] });
+    const root = directory(name);
+    for (const { path, base64 } of files) {
+      const parts = path.split('/');
+      let dir = root;
+      for (const part of parts.slice(0, -1)) {
+        let next = dir.children!.find((c) => c.name === part);
+        if (!next) dir.children!.push((next = directory(part)));
+        dir = next;
+      }
+      const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+      dir.children!.push({ name: parts.at(-1)!, isFile: true, isDirectory: false, file: (ok) => setTimeout(() => ok(new Blob([bytes])), 0) });
+    }
+    const withReaders = (node: Node): Node => {
+      if (node.isDirectory) {
+        node.children!.forEach(withReaders);
+        node.createReader = () => {
+          let next = 0;
+          return { readEntries: (ok: (entries: Node[]) => void) => { const batch = node.children!.slice(next, next + 3); next += batch.length; setTimeout(() => ok(batch), 0); } };
+        };
+      }
+      return node;
+    };
+    const entry = asFile ? { name, isFile: true, isDirectory: false } : withReaders(root);
+    const event = new Event('drop', { bubbles: true, cancelable: true });
+    Object.defineProperty(event, 'dataTransfer', { value: { types: ['Files'], items: [{ kind: 'file', webkitGetAsEntry: () => entry }] } });
+    element.dispatchEvent(event);
+  }, { name, files, asFile });
+}
+
+const filesOf = (dir: string) => (fs.readdirSync(dir, { recursive: true }) as string[])
+  .filter((name) => fs.statSync(path.join(dir, name)).isFile())
+  .map((name) => ({ path: name.split(path.sep).join('/'), base64: fs.readFileSync(path.join(dir, name)).toString('base64') }));
+
+test('A project folder dropped on the Training view comes back as its run, once; a folder without job.json or a file gets a sentence', async () => {
+  const { id } = (await api.listRuns()).find((r) => r.name === 'ddp-two')!;
+  const dir = path.join(workbench.dir, 'ddp-two-dropped');
+  await api.exportProject({ runId: id, dir, steps: 40 });
+  const trained = await runReadmeLine('python3 trainer/main.py --project .', dir);
+  expect(trained.code, trained.stderr).toBe(0);
+  const files = filesOf(dir);
+  const before = await api.runMetrics(id);
+  const importer = page.getByTestId('import-run');
+
+  // Dropped on a run card: the Training view takes it.
+  await dropFolder('run-card', 'ddp-two-dropped', files);
+  await expect(importer.getByTestId('import-run-report')).toContainText('Imported into "ddp-two": 10 steps of metrics', { timeout: 60_000 });
+  await expect(importer.getByTestId('import-run-progress')).toHaveCount(0);
+  expect((await api.runMetrics(id)).length).toBe(before.length + 10);
+  const card = page.getByTestId('run-card').filter({ hasText: 'ddp-two' });
+  await expect(card.locator('.progress-line .mono').first()).toContainText('40 /', { timeout: 30_000 });
+
+  // Dropped on the Import panel, again: nothing twice.
+  await dropFolder('import-run', 'ddp-two-dropped', files);
+  await expect(importer.getByTestId('import-run-report')).toContainText('Imported into "ddp-two": 0 steps of metrics, 0 checkpoints', { timeout: 60_000 });
+  expect((await api.runMetrics(id)).length).toBe(before.length + 10);
+
+  await dropFolder('import-run', 'notes', files.filter((f) => f.path !== 'job.json'));
+  await expect(importer.getByTestId('import-run-error')).toHaveText('"notes" has no job.json at its top, so it is not an exported project; drop the folder that holds job.json.');
+  await dropFolder('training-view', 'job.json', [], true);
+  await expect(importer.getByTestId('import-run-error')).toHaveText('Drop one folder (the exported project\'s folder), not files or several things.');
+  expect((await api.runMetrics(id)).length).toBe(before.length + 10);
 });

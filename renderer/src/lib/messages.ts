@@ -665,6 +665,11 @@ export const messages = {
   'project.imported': ['Imported into "{name}": {steps} steps of metrics, {checkpoints} checkpoints.', '已导入“{name}”：{steps} 步指标，{checkpoints} 个检查点。'],
   'project.importedEnded': ['The run ended: {status}.', '该训练的结束状态：{status}。'],
   'project.notImported': ['Not imported: {line}', '未导入：{line}'],
+  'project.dropHint': ['…or drop the project folder anywhere on this page.', '……或把项目文件夹拖放到本页任意位置。'],
+  'project.dropReading': ['Reading the folder: {n} files…', '正在读取文件夹：{n} 个文件…'],
+  'project.dropSending': ['Importing {n} files…', '正在导入 {n} 个文件…'],
+  'project.dropNotFolder': ['Drop one folder (the exported project\'s folder), not files or several things.', '请拖放一个文件夹（导出的项目文件夹），而不是文件或多个项目。'],
+  'project.dropNoJob': ['"{name}" has no job.json at its top, so it is not an exported project; drop the folder that holds job.json.', '“{name}” 顶层没有 job.json，因此不是导出的项目；请拖放包含 job.json 的文件夹。'],
 } as const satisfies Record<string, readonly [string, string]>;
 
 export type MessageId = keyof typeof messages;

@@ -143,6 +143,7 @@ async function makeContenders(which: string | undefined, counts: number[]): Prom
   try {
     for (const threads of counts) {
       const kernels = await createWasmKernels({ threads, ...nodeKernelHost });
+      await kernels.ready; // measure the threads at work, not their start
       // The kernels cap their thread count: two asked-for counts may land on one.
       if (made.some((c) => c.threads === kernels.threads)) kernels.dispose();
       else made.push({ threads: kernels.threads, kernels });

@@ -21,9 +21,10 @@ const o = new Command()
   .parse().opts<{ cell: CellKind; threads: string; steps: string; reference: boolean }>();
 
 const kernels = await createWasmKernels({ threads: Number(o.threads), ...nodeKernelHost });
+await kernels.ready;
 const totals = new Map<string, { ms: number; calls: number }>();
 const shapes = (args: unknown[]): string => args.filter((a) => typeof a === 'number').slice(-4).join('×');
-for (const name of ['matmulABt', 'matmulAB', 'matmulAtB', 'sumRows', 'lstmCellForward', 'lstmCellBackward', 'gruCellForward',
+for (const name of ['matmulABt', 'matmulAB', 'matmulAtB', 'sumRows', 'gatherRows', 'scatterAddRows', 'lstmForwardSteps', 'lstmBackwardSteps', 'gruForwardSteps', 'gruBackwardSteps', 'rnnForwardSteps', 'rnnBackwardSteps', 'lstmCellForward', 'lstmCellBackward', 'gruCellForward',
   'gruCellBackward', 'crossEntropyForward', 'crossEntropyBackward', 'adamStep'] as const) {
   const inner = (kernels as unknown as Record<string, (...a: unknown[]) => unknown>)[name];
   (kernels as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {

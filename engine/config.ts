@@ -215,16 +215,28 @@ export function activationFloatsPerSequence(m: Pick<ModelConfig, 'cell' | 'layer
 }
 
 /**
+ * Whether the first layer reads a batch's token ids instead of their embedded rows (engine/layers/layer-input.ts):
+ * when the vocabulary has fewer ids than the batch has tokens, its input products run over V rows, not B·T.
+ */
+export const firstLayerReadsTokens = (V: number, tokens: number): boolean => V < tokens;
+
+/** Floats of that path's scratch for a workspace of `tokens` tokens: the table's projections (V, G), and their gradient when training. */
+export function tokenInputFloats(m: Pick<ModelConfig, 'cell' | 'hidden'>, V: number, tokens: number, training: boolean): number {
+  if (!firstLayerReadsTokens(V, tokens)) return 0;
+  return V * GATES[m.cell] * m.hidden * (training ? 2 : 1);
+}
+
+/**
  * Training memory in bytes: parameters ×4 (weights, gradients, two optimizer moments), the
  * activations of a batch, the head's logits, probabilities and their gradient — one chunk of
  * `headChunkRows` predictions, or the whole batch's B (next) or B·T (every) when fewer — and the
- * batch's input and target ids.
+ * batch's input and target ids, and the first layer's token-input scratch (tokenInputFloats).
  */
 export function memoryEstimate(h: Hyperparameters, V: number, trainWindows: number): number {
   const B = h.batch === 'full' ? Math.max(1, trainWindows) : h.batch;
   const T = h.window;
   const predictions = B * (h.objective === 'every' ? T : 1);
-  const activations = B * (T * activationFloatsPerPosition(h, true) + activationFloatsPerSequence(h, true));
+  const activations = B * (T * activationFloatsPerPosition(h, true) + activationFloatsPerSequence(h, true)) + tokenInputFloats(h, V, B * T, true);
   const head = 3 * Math.min(predictions, headChunkRows(V)) * V;
   const ids = B * T + predictions;
   return 4 * (4 * parameterCount(h, V) + activations + head + ids);

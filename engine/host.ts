@@ -18,7 +18,7 @@ import { readFile } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { wasmFileUrl, type WasmKernelHost } from './kernels/wasm/index.ts';
-import type { EngineMessage } from './protocol.ts';
+import { WARM_THREADS_FLAG, type EngineMessage } from './protocol.ts';
 
 /**
  * Electron's `process.parentPort`, the part we use. Unlike a MessagePortMain it has no 'close' event:
@@ -33,6 +33,12 @@ interface ParentPort {
 export interface Host {
   readonly kind: 'electron' | 'node';
   readonly pid: number;
+  /**
+   * Threads the parent expects the job to ask for, when it started this process before the job was
+   * known (a spare: main/runs/launcher.ts), so the kernels can start while the parent prepares the
+   * job; null otherwise.
+   */
+  readonly warmThreads: number | null;
   post(msg: EngineMessage): void;
   onMessage(listener: (msg: unknown) => void): void;
   /** Lets pending messages in (and ours out) before the next piece of work. */
@@ -42,6 +48,12 @@ export interface Host {
 }
 
 const WATCH_MS = 250;
+
+function warmThreadsArgument(argv: string[]): number | null {
+  const arg = argv.find((a) => a.startsWith(WARM_THREADS_FLAG));
+  const threads = arg === undefined ? NaN : Number(arg.slice(WARM_THREADS_FLAG.length));
+  return Number.isInteger(threads) && threads >= 1 ? threads : null;
+}
 
 export function connectHost(): Host {
   const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
@@ -109,19 +121,29 @@ function nodeHost(): Host {
       setTimeout(() => exitNow(finishing ?? 0), 200).unref();
     }
   };
-  const post = (msg: EngineMessage) => {
-    if (!process.connected) return;
+  // What is posted before the event loop turns leaves in one send (EngineSend in protocol.ts).
+  let queued: EngineMessage[] = [];
+  const flush = () => {
+    const batch = queued;
+    queued = [];
+    if (batch.length === 0 || !process.connected) return;
     pending++;
-    process.send!(msg, (err: Error | null) => {
+    process.send!(batch.length === 1 ? batch[0] : batch, (err: Error | null) => {
       pending--;
       if (err && !process.connected) exitNow(0);
       exitWhenFlushed();
     });
   };
+  const post = (msg: EngineMessage) => {
+    if (!process.connected) return;
+    if (queued.length === 0) setImmediate(flush);
+    queued.push(msg);
+  };
   const finish = (code: number) => {
     if (finishing !== null) return;
     finishing = code;
     process.exitCode = code;
+    flush();
     clearInterval(watcher);
     exitWhenFlushed();
   };
@@ -133,6 +155,7 @@ function nodeHost(): Host {
   return {
     kind: 'node',
     pid: process.pid,
+    warmThreads: warmThreadsArgument(process.argv),
     post,
     onMessage: (listener) => process.on('message', listener),
     yieldToEventLoop,
@@ -157,6 +180,7 @@ function electronHost(port: ParentPort): Host {
   return {
     kind: 'electron',
     pid: process.pid,
+    warmThreads: null,
     post,
     onMessage: (listener) => {
       port.on('message', (e) => listener(e.data));
@@ -168,6 +192,7 @@ function electronHost(port: ParentPort): Host {
 }
 
 let relaxedFlagSet = false;
+let eagerFlagsSet = false;
 
 /** The WebAssembly kernels' needs met with Node: files from disk, threads from node:worker_threads. */
 export const nodeKernelHost: Required<WasmKernelHost> = {
@@ -181,6 +206,18 @@ export const nodeKernelHost: Required<WasmKernelHost> = {
       setFlagsFromString('--experimental-wasm-relaxed-simd');
     } catch {
       // flags are locked here: plain SIMD it is
+    }
+  },
+  compileUpFront: () => {
+    if (eagerFlagsSet) return;
+    eagerFlagsSet = true;
+    try {
+      // V8 compiles each function at its first call with a baseline compiler, and optimizes hot ones later,
+      // in the background; the first training steps then run slow code while fighting that compile for the cores.
+      setFlagsFromString('--no-liftoff');
+      setFlagsFromString('--no-wasm-lazy-compilation');
+    } catch {
+      // flags are locked here: the kernels tier up as they run
     }
   },
 };

@@ -13,7 +13,7 @@
  * `headChunkRows` predictions with one chunk's scratch, so a full batch over a large vocabulary never
  * holds its (rows, V) logits at once; with one chunk the results are those of a single pass, bit for bit.
  */
-import { CELL_KINDS, GATES, OBJECTIVES, headChunkRows, type ModelConfig } from './config.ts';
+import { CELL_KINDS, GATES, OBJECTIVES, firstLayerReadsTokens, headChunkRows, tokenInputFloats, type ModelConfig } from './config.ts';
 import { initParams } from './core/init.ts';
 import { buildLayout, recurrentNames, type ParamLayout } from './core/params.ts';
 import type { Rng } from './core/rng.ts';
@@ -21,8 +21,9 @@ import { referenceKernels } from './kernels/reference.ts';
 import { assertFusedKernels, type FusedKernels } from './kernels/fused.ts';
 import type { Kernels } from './kernels/types.ts';
 import { dropoutBackward, dropoutForward } from './layers/dropout.ts';
-import { embeddingBackward, embeddingForward } from './layers/embedding.ts';
+import { checkTokenIds, embeddingBackward, embeddingForward } from './layers/embedding.ts';
 import { gruBackward, gruForward } from './layers/gru.ts';
+import { rowsInput, type LayerInput } from './layers/layer-input.ts';
 import { linearBackward, linearForward } from './layers/linear.ts';
 import { lstmBackward, lstmForward } from './layers/lstm.ts';
 import type { RecurrentOffsets } from './layers/recurrent.ts';
@@ -95,6 +96,12 @@ interface Workspace {
   rows: number;
   emb: Float32Array; // (B, T, E)
   dEmb: Float32Array; // (B, T, E)
+  /** (V, G) the embedding's rows times the first layer's W_ih (+ b_ih), when it reads token ids (tokenInputFloats); else null. */
+  projected: Float32Array | null;
+  /** (V, G) their gradient (training only). */
+  dProjected: Float32Array | null;
+  /** What the latest forward's first layer read: its embedded rows, or the ids themselves. */
+  input: LayerInput | null;
   layers: LayerBuffers[];
   hh: Float32Array; // (B, G·H) one step's recurrent product
   dGates: Float32Array; // (B, T, G·H)
@@ -165,7 +172,7 @@ export class Model {
   }
 
   zeroGrads(): void {
-    this.grads.fill(0);
+    this.kernels.zero(this.grads, 0, this.grads.length);
   }
 
   /** inputs (B,T) ids; targets (B) for 'next' or (B,T) for 'every'. Gradients ACCUMULATE (+=). Mean loss. */
@@ -173,11 +180,12 @@ export class Model {
     const { embed: E, hidden: H, layers: L, cell } = this.config;
     const rows = this.checkBatch(inputs, targets, B, T);
     const ws = this.workspace(B, T);
+    const k = this.kernels;
     this.forward(ws, inputs, B, T, this.config.dropout > 0 ? dropoutRng : null);
 
     // head
     const top = ws.layers[L - 1];
-    top.dOut.fill(0, 0, B * T * H);
+    k.zero(top.dOut, 0, B * T * H);
     let ce: LossResult;
     if (this.config.objective === 'next') {
       ws.dLast.fill(0, 0, B * H);
@@ -192,29 +200,28 @@ export class Model {
     }
 
     // recurrent layers, top down
-    const k = this.kernels;
     for (let l = L - 1; l >= 0; l--) {
       const lb = ws.layers[l];
       const below = l > 0 ? ws.layers[l - 1] : null;
       const I = l === 0 ? E : H;
       const dropped = below !== null && ws.dropped && below.dropMask !== null;
-      const x = below === null ? ws.emb : dropped ? below.dropOut! : below.out;
-      const dx = below === null ? ws.dEmb : dropped ? ws.dDrop! : below.dOut;
-      dx.fill(0, 0, B * T * I);
+      const input = below === null ? ws.input! : dropped ? rowsInput(below.dropOut!, ws.dDrop!) : rowsInput(below.out, below.dOut);
+      if (input.kind === 'rows') k.zero(input.dx!, 0, B * T * I);
       const p = this.recurrent[l];
       if (cell === 'lstm') {
-        lstmBackward(dx, this.grads, p, ws.dGates, ws.dGatesStep, ws.dh, ws.dc, lb.dOut, lb.gates!, lb.cells!, lb.hPrev, x, this.params, B, T, I, H, k);
+        lstmBackward(this.grads, p, ws.dGates, ws.dGatesStep, ws.dh, ws.dc, lb.dOut, lb.gates!, lb.cells!, lb.hPrev, input, this.params, B, T, I, H, k);
       } else if (cell === 'gru') {
-        gruBackward(dx, this.grads, p, ws.dGates, ws.dGatesH!, ws.dGatesStep, ws.dh, lb.dOut, lb.gates!, lb.hn!, lb.hPrev, x, this.params, B, T, I, H, k);
+        gruBackward(this.grads, p, ws.dGates, ws.dGatesH!, ws.dGatesStep, ws.dh, lb.dOut, lb.gates!, lb.hn!, lb.hPrev, input, this.params, B, T, I, H, k);
       } else {
-        rnnBackward(dx, this.grads, p, ws.dGates, ws.dGatesStep, ws.dh, lb.dOut, lb.out, lb.hPrev, x, this.params, B, T, I, H, k);
+        rnnBackward(this.grads, p, ws.dGates, ws.dGatesStep, ws.dh, lb.dOut, lb.out, lb.hPrev, input, this.params, B, T, I, H, k);
       }
       if (below !== null && dropped) {
-        below.dOut.fill(0, 0, B * T * H);
+        k.zero(below.dOut, 0, B * T * H);
         dropoutBackward(below.dOut, ws.dDrop!, below.dropMask!, B * T * H);
       }
     }
-    embeddingBackward(this.grads, this.embOff, ws.dEmb, inputs, B * T, E);
+    // a first layer that read token ids has already added the embedding's gradient (layer-input.ts)
+    if (ws.input!.kind === 'rows') embeddingBackward(this.grads, this.embOff, ws.dEmb, inputs, B * T, E);
     return ce;
   }
 
@@ -274,7 +281,7 @@ export class Model {
       const lb = ws.layers[l];
       lb.h.set(state.h[l]);
       if (state.c !== null) lb.c!.set(state.c[l]);
-      this.layerForward(ws, l, x, 1, 1);
+      this.layerForward(ws, l, rowsInput(x), 1, 1);
       state.h[l].set(lb.h.subarray(0, H));
       if (state.c !== null) state.c[l].set(lb.c!.subarray(0, H));
       if (trace) recordTrace(trace, l, cell, lb, H);
@@ -306,7 +313,7 @@ export class Model {
       const lb = ws.layers[l];
       lb.h.set(state.h[l]);
       if (state.c !== null) lb.c!.set(state.c[l]);
-      this.layerForward(ws, l, x, 1, T);
+      this.layerForward(ws, l, rowsInput(x), 1, T);
       state.h[l].set(lb.h.subarray(0, H));
       if (state.c !== null) state.c[l].set(lb.c!.subarray(0, H));
       layers.push({
@@ -417,11 +424,15 @@ export class Model {
       });
     }
     const tr = (n: number) => (training ? a(n) : a(0));
+    const tokenScratch = tokenInputFloats(this.config, V, rows, false);
     const headRows = Math.min(this.chunkRows, this.config.objective === 'next' ? batch : rows);
     return {
       batch, rows,
       emb: a(rows * E),
       dEmb: training ? a(rows * E) : a(1),
+      projected: tokenScratch > 0 ? a(tokenScratch) : null,
+      dProjected: tokenScratch > 0 && training ? a(tokenScratch) : null,
+      input: null,
       layers,
       hh: a(batch * G),
       dGates: tr(rows * G),
@@ -442,24 +453,42 @@ export class Model {
 
   /** Embedding and every recurrent layer from zero states (the head is `head`'s or `allLogits`'s). */
   private forward(ws: Workspace, inputs: Int32Array, B: number, T: number, dropoutRng: Rng | null): void {
-    const { vocabSize: V, embed: E, hidden: H, layers: L } = this.config;
-    embeddingForward(ws.emb, inputs, this.params, this.embOff, B * T, E, V);
-    let x = ws.emb;
+    const { hidden: H, layers: L } = this.config;
+    ws.input = this.firstInput(ws, inputs, B * T);
+    let input = ws.input;
     ws.dropped = dropoutRng !== null && L > 1;
     for (let l = 0; l < L; l++) {
       const lb = ws.layers[l];
       lb.h.fill(0, 0, B * H);
       lb.c?.fill(0, 0, B * H);
-      this.layerForward(ws, l, x, B, T);
-      x = lb.out;
+      this.layerForward(ws, l, input, B, T);
+      input = rowsInput(lb.out);
       if (ws.dropped && lb.dropMask !== null) {
         dropoutForward(lb.dropOut!, lb.dropMask, lb.out, this.config.dropout, dropoutRng!, B * T * H);
-        x = lb.dropOut!;
+        input = rowsInput(lb.dropOut!);
       }
     }
   }
 
-  private layerForward(ws: Workspace, l: number, x: Float32Array, B: number, T: number): void {
+  /**
+   * The first layer's input for N tokens: the ids themselves when the vocabulary has fewer rows than the
+   * batch has tokens (its input products then run over V rows: layer-input.ts), else their embedded rows.
+   * Either way with its gradient target, the embedding's.
+   */
+  private firstInput(ws: Workspace, inputs: Int32Array, N: number): LayerInput {
+    const { vocabSize: V, embed: E } = this.config;
+    if (ws.projected !== null && firstLayerReadsTokens(V, N)) {
+      checkTokenIds(inputs, N, V);
+      return {
+        kind: 'tokens', ids: inputs, table: this.params, tableOff: this.embOff, rows: V,
+        dTable: this.grads, dTableOff: this.embOff, projected: ws.projected, dProjected: ws.dProjected,
+      };
+    }
+    embeddingForward(ws.emb, inputs, this.params, this.embOff, N, E, V);
+    return rowsInput(ws.emb, ws.dEmb);
+  }
+
+  private layerForward(ws: Workspace, l: number, x: LayerInput, B: number, T: number): void {
     const { embed: E, hidden: H, cell } = this.config;
     const lb = ws.layers[l];
     const I = l === 0 ? E : H;

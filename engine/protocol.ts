@@ -3,11 +3,17 @@
  * (`engine/worker.ts`, or the PyTorch engine `engine/pytorch/main.py`). One discriminated union each
  * way; both sides import only this file. Checkpoints travel as safetensors bytes (optimizer state
  * included), so the host stores them as they are. The built-in engine gets these messages through Node
- * IPC; an engine in another language gets them over stdin/stdout in the framing of
- * docs/engine-protocol.md (JSON lines, binary fields as raw blobs after their line).
+ * IPC (and sends its own in batches: `EngineSend`); an engine in another language gets them over
+ * stdin/stdout in the framing of docs/engine-protocol.md (JSON lines, binary fields as raw blobs after their line).
  */
 import type { Hyperparameters } from './config.ts';
 import type { KernelPath } from './kernels/types.ts';
+
+/**
+ * The one command-line flag of a built-in engine process: `--warm-threads=N` starts its kernels on N
+ * threads before the start message arrives (a spare process, started ahead of its job).
+ */
+export const WARM_THREADS_FLAG = '--warm-threads=';
 
 export interface SampleSettings {
   /** Prompt the sample starts from (the host takes it from the start of the corpus by default). */
@@ -132,3 +138,13 @@ export type EngineMessage =
   | { type: 'heartbeat'; step: number }
   | { type: 'done'; status: 'done' | 'stopped' | 'early-stopped'; step: number; trainLoss: number; valLoss: number | null }
   | { type: 'error'; message: string; step: number | null };
+
+/**
+ * One send of the built-in engine over Node IPC: a message, or the messages it posted between two turns
+ * of its event loop, in order (a training step posts its progress every few milliseconds; one pipe
+ * write per step would wake the host, and take a core from the training, as often).
+ */
+export type EngineSend = EngineMessage | EngineMessage[];
+
+/** The messages of one send, in order. */
+export const engineMessagesOf = (sent: EngineSend): EngineMessage[] => (Array.isArray(sent) ? sent : [sent]);

@@ -9,6 +9,7 @@
  */
 import { CorpusAssembler } from './data/corpus-chunks.ts';
 import { connectHost, nodeKernelHost } from './host.ts';
+import { loadKernels } from './kernels/index.ts';
 import type { EngineMessage } from './protocol.ts';
 import { train, type TrainJob } from './train/trainer.ts';
 
@@ -16,6 +17,8 @@ const HEARTBEAT_MS = 2000;
 
 const host = connectHost();
 const post = (msg: EngineMessage) => host.post(msg);
+// A spare process starts its kernels (threads included, ~50 ms) now; the job's own request then finds them made.
+if (host.warmThreads !== null) void loadKernels(undefined, host.warmThreads, nodeKernelHost);
 
 let started = false;
 let stopRequested = false;

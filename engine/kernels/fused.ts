@@ -26,6 +26,7 @@
  *   Adam (torch.optim.Adam): g += wd·p; m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
  *         p -= (lr/(1-β1ᵗ)) · m / (√v/√(1-β2ᵗ) + eps)
  */
+import { STEP_OPS, type StepKernels } from './steps.ts';
 import type { Kernels } from './types.ts';
 
 export interface CrossEntropyStats {
@@ -37,7 +38,8 @@ export interface CrossEntropyStats {
   correct: number;
 }
 
-export interface FusedKernels {
+/** The per-step formulas, and (steps.ts) each layer's loop over its steps. */
+export interface FusedKernels extends StepKernels {
   /** One LSTM step. Overwrites gates with the activations; c, h advance one step; copies into cells/out/hPrev. */
   lstmCellForward(
     gates: Float32Array, gatesOff: number, gatesStride: number, // (B, 4H) in: x·W_ihᵀ + b_ih; out: i, f, g, o
@@ -138,7 +140,7 @@ export interface FusedKernels {
 /** The operations every kernel set offers; a Kernels object without them cannot run the layers. */
 const FUSED_OPS = [
   'lstmCellForward', 'lstmCellBackward', 'gruCellForward', 'gruCellBackward', 'rnnCellForward', 'rnnCellBackward',
-  'crossEntropyForward', 'crossEntropyBackward',
+  'crossEntropyForward', 'crossEntropyBackward', ...STEP_OPS,
 ] as const satisfies readonly (keyof FusedKernels)[];
 
 /** Narrows a Kernels object to one that offers the fused operations; throws a readable error otherwise. */
@@ -155,7 +157,8 @@ function targetError(y: number, n: number, V: number): Error {
   return new Error(`Target id ${y} at position ${n} is outside the vocabulary (ids 0 to ${V - 1}).`);
 }
 
-export const fusedReference: Required<FusedKernels> = {
+/** The formulas; the step loops over them are steps.ts's `stepLoops`. */
+export const fusedReference: Required<Omit<FusedKernels, keyof StepKernels>> = {
   lstmCellForward(gates, gOff, gStride, hh, hhOff, c, cOff, h, hOff, cells, cellsOff, out, outOff, hPrev, hPrevOff, stride, B, H) {
     for (let b = 0; b < B; b++) {
       const gr = gOff + b * gStride;

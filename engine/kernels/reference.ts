@@ -7,12 +7,14 @@
  *   matmulAB:  out(M,K) = a(M,N) · w(N,K)             — row updates out[i,:] += a[i,n]·w[n,:]
  *   matmulAtB: out(N,K) = a(M,N)ᵀ · b(M,K)            — row updates out[n,:] += a[m,n]·b[m,:]
  *   sumRows:   out(N)  += Σ_m a(m,:)
+ *   gatherRows: out(N,C) = table[ids[n], :]      scatterAddRows: out[ids[n], :] += a(n,:)
  *
  * The loops only index their arguments, so the same code runs unchanged on Float64Arrays (the float64
  * gradient check relies on that). The fused element-wise operations are `fusedReference` (fused.ts),
  * the one TypeScript definition of each cell step and of cross-entropy.
  */
 import { fusedReference, type FusedKernels } from './fused.ts';
+import { stepLoops } from './steps.ts';
 import type { Kernels } from './types.ts';
 
 function matmulABt(
@@ -130,12 +132,54 @@ function sumRows(
   }
 }
 
-export const referenceKernels: Kernels & Required<FusedKernels> = {
+function gatherRows(
+  out: Float32Array, outOff: number, // (N, C)
+  table: Float32Array, tableOff: number, // (rows, C)
+  ids: Int32Array, idsOff: number, // (N)
+  N: number, C: number,
+): void {
+  for (let n = 0; n < N; n++) {
+    const src = tableOff + ids[idsOff + n] * C;
+    const dst = outOff + n * C;
+    for (let c = 0; c < C; c++) out[dst + c] = table[src + c];
+  }
+}
+
+function scatterAddRows(
+  out: Float32Array, outOff: number, // (rows, C)
+  a: Float32Array, aOff: number, // (N, C)
+  ids: Int32Array, idsOff: number, // (N)
+  N: number, C: number,
+): void {
+  for (let n = 0; n < N; n++) {
+    const dst = outOff + ids[idsOff + n] * C;
+    const src = aOff + n * C;
+    for (let c = 0; c < C; c++) out[dst + c] += a[src + c];
+  }
+}
+
+function zero(a: Float32Array, off: number, n: number): void {
+  a.fill(0, off, off + n);
+}
+
+function sumSquares(a: Float32Array, off: number, n: number): number {
+  let sum = 0;
+  for (let i = off; i < off + n; i++) sum += a[i] * a[i];
+  return sum;
+}
+
+const perStep = {
   path: 'typescript',
   alloc: (length: number) => new Float32Array(length),
   matmulABt,
   matmulAB,
   matmulAtB,
   sumRows,
+  gatherRows,
+  scatterAddRows,
+  zero,
+  sumSquares,
   ...fusedReference,
-};
+} as const;
+
+export const referenceKernels: Kernels & Required<FusedKernels> = { ...perStep, ...stepLoops(perStep) };

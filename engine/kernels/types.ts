@@ -57,4 +57,22 @@ export interface Kernels {
 
   /** out(N) += column sums of a(M,N): the bias gradient. */
   sumRows(out: Float32Array, outOff: number, a: Float32Array, aOff: number, M: number, N: number): void;
+
+  /**
+   * out(N,C) = table[ids[n], :] for n in [0,N): a lookup of whole rows. Ids must lie in [0, rows of table).
+   * The forward of an input that is a lookup table (engine/layers/token-input.ts).
+   */
+  gatherRows(out: Float32Array, outOff: number, table: Float32Array, tableOff: number, ids: Int32Array, idsOff: number, N: number, C: number): void;
+
+  /**
+   * out[ids[n], :] += a(n, :) for n in [0,N), in order of n: gatherRows's backward. Ids must lie in
+   * [0, rows of out).
+   */
+  scatterAddRows(out: Float32Array, outOff: number, a: Float32Array, aOff: number, ids: Int32Array, idsOff: number, N: number, C: number): void;
+
+  /** a[off, off + n) = 0. (A fill of an array in shared WebAssembly memory is several times slower than the module's.) */
+  zero(a: Float32Array, off: number, n: number): void;
+
+  /** Σ a[off + i]² over n values, summed in float64: the squared gradient norm. */
+  sumSquares(a: Float32Array, off: number, n: number): number;
 }

@@ -5,18 +5,23 @@
  *   out[n, :] = W[ids[n], :]          dW[ids[n], :] += dout[n, :]
  */
 
+/** Throws a readable error when one of ids[0, N) is not an id of a V-character vocabulary. */
+export function checkTokenIds(ids: Int32Array, N: number, V: number): void {
+  for (let n = 0; n < N; n++) {
+    const id = ids[n];
+    if (!(id >= 0 && id < V)) throw new Error(`Token id ${id} at position ${n} is outside the vocabulary (ids 0 to ${V - 1}).`);
+  }
+}
+
 export function embeddingForward(
   out: Float32Array, // (N, E) embedded tokens
   ids: Int32Array, // (N) token ids
   weight: Float32Array, weightOff: number, // (V, E)
   N: number, E: number, V: number,
 ): void {
+  checkTokenIds(ids, N, V);
   for (let n = 0; n < N; n++) {
-    const id = ids[n];
-    if (!(id >= 0 && id < V)) {
-      throw new Error(`Token id ${id} at position ${n} is outside the vocabulary (ids 0 to ${V - 1}).`);
-    }
-    const src = weightOff + id * E;
+    const src = weightOff + ids[n] * E;
     const dst = n * E;
     for (let e = 0; e < E; e++) out[dst + e] = weight[src + e];
   }

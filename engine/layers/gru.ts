@@ -13,6 +13,7 @@
  */
 import type { FusedKernels } from '../kernels/fused.ts';
 import type { Kernels } from '../kernels/types.ts';
+import { projectInput, type LayerInput } from './layer-input.ts';
 import { recurrentParamsBackward, type RecurrentOffsets } from './recurrent.ts';
 
 export function gruForward(
@@ -22,21 +23,17 @@ export function gruForward(
   hPrev: Float32Array | null, // (B, T, H) hidden state entering every step, cached for backward (null: not kept)
   hh: Float32Array, // (B, 3H) scratch: one step's h·W_hhᵀ + b_hh
   h: Float32Array, // (B, H) in: initial hidden state; out: final hidden state (h_n)
-  x: Float32Array, // (B, T, I) inputs
+  input: LayerInput, // (B, T, I) inputs: rows, or token ids into a table (layer-input.ts)
   params: Float32Array, p: RecurrentOffsets,
   B: number, T: number, I: number, H: number,
   kernels: Kernels & FusedKernels,
 ): void {
   const G = 3 * H;
-  kernels.matmulABt(gates, 0, x, 0, params, p.wIh, params, p.bIh, B * T, G, I, false);
-  for (let t = 0; t < T; t++) {
-    kernels.matmulABt(hh, 0, h, 0, params, p.wHh, params, p.bHh, B, G, H, false);
-    kernels.gruCellForward(gates, t * G, T * G, hh, 0, h, 0, hn, t * H, out, t * H, hPrev, t * H, T * H, B, H);
-  }
+  projectInput(gates, input, params, p, B * T, G, I, kernels);
+  kernels.gruForwardSteps(gates, hn, out, hPrev, hh, h, params, p.wHh, p.bHh, B, T, H);
 }
 
 export function gruBackward(
-  dx: Float32Array, // (B, T, I) += input gradient
   grads: Float32Array, p: RecurrentOffsets, // += gradients of W_ih, W_hh, b_ih, b_hh
   dGatesI: Float32Array, // (B, T, 3H) scratch: gradients of the input-side pre-activations
   dGatesH: Float32Array, // (B, T, 3H) scratch: gradients of the hidden-side pre-activations
@@ -46,18 +43,12 @@ export function gruBackward(
   gates: Float32Array, // (B, T, 3H) from the forward
   hn: Float32Array, // (B, T, H) from the forward
   hPrev: Float32Array, // (B, T, H) from the forward
-  x: Float32Array, // (B, T, I) inputs of the forward
+  input: LayerInput, // the forward's input; its gradient target receives dx (+=)
   params: Float32Array,
   B: number, T: number, I: number, H: number,
   kernels: Kernels & FusedKernels,
 ): void {
   const G = 3 * H;
-  dh.fill(0, 0, B * H);
-  for (let t = T - 1; t >= 0; t--) {
-    // leaves the direct path h → h' in dh; the gated paths are added by the product below
-    kernels.gruCellBackward(dGatesI, t * G, dGatesH, t * G, T * G, dGatesStep, 0, dh, 0, gates, t * G, hn, t * H,
-      hPrev, t * H, dout, t * H, T * H, B, H);
-    if (t > 0) kernels.matmulAB(dh, 0, dGatesStep, 0, params, p.wHh, B, G, H, true, t < T - 1);
-  }
-  recurrentParamsBackward(dx, grads, p, dGatesI, dGatesH, x, hPrev, params, B, T, I, H, G, kernels);
+  kernels.gruBackwardSteps(dGatesI, dGatesH, dGatesStep, dh, gates, hn, hPrev, dout, params, p.wHh, B, T, H);
+  recurrentParamsBackward(grads, p, dGatesI, dGatesH, input, hPrev, params, B, T, I, H, G, kernels);
 }

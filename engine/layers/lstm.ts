@@ -12,6 +12,7 @@
  */
 import type { FusedKernels } from '../kernels/fused.ts';
 import type { Kernels } from '../kernels/types.ts';
+import { projectInput, type LayerInput } from './layer-input.ts';
 import { recurrentParamsBackward, type RecurrentOffsets } from './recurrent.ts';
 
 export function lstmForward(
@@ -22,23 +23,20 @@ export function lstmForward(
   hh: Float32Array, // (B, 4H) scratch: one step's h·W_hhᵀ + b_hh
   h: Float32Array, // (B, H) in: initial hidden state; out: final hidden state (h_n)
   c: Float32Array, // (B, H) in: initial cell state; out: final cell state (c_n)
-  x: Float32Array, // (B, T, I) inputs
+  input: LayerInput, // (B, T, I) inputs: rows, or token ids into a table (layer-input.ts)
   params: Float32Array, p: RecurrentOffsets,
   B: number, T: number, I: number, H: number,
   kernels: Kernels & FusedKernels,
 ): void {
   const G = 4 * H;
   // gates ← x·W_ihᵀ + b_ih for every step at once; each step then adds its recurrent part in place
-  kernels.matmulABt(gates, 0, x, 0, params, p.wIh, params, p.bIh, B * T, G, I, false);
-  for (let t = 0; t < T; t++) {
-    kernels.matmulABt(hh, 0, h, 0, params, p.wHh, params, p.bHh, B, G, H, false);
-    kernels.lstmCellForward(gates, t * G, T * G, hh, 0, c, 0, h, 0, cells, t * H, out, t * H, hPrev, t * H, T * H, B, H);
-  }
+  projectInput(gates, input, params, p, B * T, G, I, kernels);
+  // each step then adds its recurrent part in place
+  kernels.lstmForwardSteps(gates, cells, out, hPrev, hh, h, c, params, p.wHh, p.bHh, B, T, H);
 }
 
 /** Backward through all T steps; assumes the forward started from a zero cell state (as training does). */
 export function lstmBackward(
-  dx: Float32Array, // (B, T, I) += input gradient
   grads: Float32Array, p: RecurrentOffsets, // += gradients of W_ih, W_hh, b_ih, b_hh
   dGates: Float32Array, // (B, T, 4H) scratch: pre-activation gate gradients of every step
   dGatesStep: Float32Array, // (B, 4H) scratch: one step's, contiguous for the recurrent product
@@ -48,19 +46,12 @@ export function lstmBackward(
   gates: Float32Array, // (B, T, 4H) from the forward
   cells: Float32Array, // (B, T, H) from the forward
   hPrev: Float32Array, // (B, T, H) from the forward
-  x: Float32Array, // (B, T, I) inputs of the forward
+  input: LayerInput, // the forward's input; its gradient target receives dx (+=)
   params: Float32Array,
   B: number, T: number, I: number, H: number,
   kernels: Kernels & FusedKernels,
 ): void {
   const G = 4 * H;
-  dh.fill(0, 0, B * H);
-  dc.fill(0, 0, B * H);
-  for (let t = T - 1; t >= 0; t--) {
-    kernels.lstmCellBackward(dGates, t * G, T * G, dGatesStep, 0, dh, 0, dc, 0, gates, t * G, cells, t * H,
-      t > 0 ? cells : null, (t - 1) * H, dout, t * H, T * H, B, H);
-    // dh_{t-1} = dGates_t · W_hh (not needed before the first step: the initial state is a constant)
-    if (t > 0) kernels.matmulAB(dh, 0, dGatesStep, 0, params, p.wHh, B, G, H, false, t < T - 1);
-  }
-  recurrentParamsBackward(dx, grads, p, dGates, dGates, x, hPrev, params, B, T, I, H, G, kernels);
+  kernels.lstmBackwardSteps(dGates, dGatesStep, dh, dc, gates, cells, dout, params, p.wHh, B, T, H);
+  recurrentParamsBackward(grads, p, dGates, dGates, input, hPrev, params, B, T, I, H, G, kernels);
 }

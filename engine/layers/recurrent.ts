@@ -7,8 +7,10 @@
  * (the same buffer except for the GRU, where r scales the hidden n-part), summed over the B·T rows:
  *   dW_ih += dPre_xᵀ x    dW_hh += dPre_hᵀ h_{t-1}    db_ih += Σ dPre_x    db_hh += Σ dPre_h
  *   dx += dPre_x W_ih
+ * The input side (dW_ih, db_ih, dx) is layer-input.ts's, which also knows inputs that are token ids.
  */
 import type { Kernels } from '../kernels/types.ts';
+import { projectInputBackward, type LayerInput } from './layer-input.ts';
 
 /** Element offsets of one layer's weight_ih (G·H, I), weight_hh (G·H, H), bias_ih (G·H), bias_hh (G·H). */
 export interface RecurrentOffsets {
@@ -20,20 +22,17 @@ export interface RecurrentOffsets {
 
 /** The weight, bias and input gradients of a recurrent layer from its pre-activation gradients (all +=). */
 export function recurrentParamsBackward(
-  dx: Float32Array, // (B, T, I) += input gradient
   grads: Float32Array, p: RecurrentOffsets, // += gradients of W_ih, W_hh, b_ih, b_hh
   dPreX: Float32Array, // (B, T, G) gradients of the input-side pre-activations of every step
   dPreH: Float32Array, // (B, T, G) gradients of the hidden-side pre-activations of every step
-  x: Float32Array, // (B, T, I) inputs of the forward
+  input: LayerInput, // what the forward read; its gradient target receives dx
   hPrev: Float32Array, // (B, T, H) hidden state entering every step, from the forward
   params: Float32Array,
   B: number, T: number, I: number, H: number, G: number, // G: rows of W_ih and W_hh (gates · H)
   kernels: Kernels,
 ): void {
   const M = B * T;
-  kernels.matmulAtB(grads, p.wIh, dPreX, 0, x, 0, M, G, I, true);
   kernels.matmulAtB(grads, p.wHh, dPreH, 0, hPrev, 0, M, G, H, true);
-  kernels.sumRows(grads, p.bIh, dPreX, 0, M, G);
   kernels.sumRows(grads, p.bHh, dPreH, 0, M, G);
-  kernels.matmulAB(dx, 0, dPreX, 0, params, p.wIh, M, G, I, true);
+  projectInputBackward(grads, p, dPreX, input, params, M, G, I, kernels);
 }

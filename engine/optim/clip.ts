@@ -5,11 +5,12 @@
  *   n = √Σ g²     c = maxNorm / (n + 1e-6)     g ← g·c  when c < 1
  */
 
-/** Returns the norm before clipping; maxNorm 0 = measure only. */
-export function clipGradNorm(grads: Float32Array, maxNorm: number): number {
-  let sum = 0;
-  for (let i = 0; i < grads.length; i++) sum += grads[i] * grads[i];
-  const norm = Math.sqrt(sum);
+import { referenceKernels } from '../kernels/reference.ts';
+import type { Kernels } from '../kernels/types.ts';
+
+/** Returns the norm before clipping; maxNorm 0 = measure only. `kernels` sum the squares (the model's, every step). */
+export function clipGradNorm(grads: Float32Array, maxNorm: number, kernels: Pick<Kernels, 'sumSquares'> = referenceKernels): number {
+  const norm = Math.sqrt(kernels.sumSquares(grads, 0, grads.length));
   if (maxNorm > 0) {
     const coef = maxNorm / (norm + 1e-6);
     if (coef < 1) for (let i = 0; i < grads.length; i++) grads[i] *= coef;

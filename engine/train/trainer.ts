@@ -351,7 +351,7 @@ async function loop(
     fillBatch(trainSet, order, from, Bstep, inputs, targets);
     model.zeroGrads();
     const r = model.forwardBackward(inputs, targets, Bstep, T, hyper.dropout > 0 ? run.dropoutRng : null);
-    const gradNorm = clipGradNorm(model.grads, hyper.clip);
+    const gradNorm = clipGradNorm(model.grads, hyper.clip, model.kernels);
     const lr = learningRateAt(hyper, step, totalSteps);
     checkFinite(step + 1, r.loss, gradNorm, lr, hyper.clip);
     blowUp.record(step + 1, r.loss, lr, hyper.clip);

@@ -6,6 +6,7 @@
 import { API_METHODS, type WorkbenchApi } from '../api/contract.ts';
 import { callApi } from '../api/dispatch.ts';
 import { createWorkbenchService, type WorkbenchService } from '../api/service.ts';
+import { spareEngineLauncher } from '../runs/launcher.ts';
 import { Storage } from '../storage/index.ts';
 
 export interface Workbench {
@@ -22,18 +23,31 @@ export interface WorkbenchOptions {
   host?: boolean;
   /** A command that only reads: the database must exist; nothing is created or upgraded (read-only folders work). */
   readOnly?: boolean;
+  /**
+   * A command about to train on the built-in engine: its engine process starts now, with this many
+   * threads' kernels, while the database is opened and the run stored (spareEngineLauncher).
+   */
+  spareEngineThreads?: number;
 }
 
 /** Ends the refusals of a command that only reads, when there is no database yet or an older one. */
 const HOW_TO_WRITE = 'A command that writes creates or upgrades it: `rnnwb corpus add FILE`, `rnnwb train --corpus FILE` or `rnnwb serve`.';
 
 export function openWorkbench(dbPath: string, options: WorkbenchOptions = {}): Workbench {
-  const storage = Storage.open({ path: dbPath, access: options.readOnly ? 'read' : 'write', howToWrite: HOW_TO_WRITE });
+  const launcher = options.spareEngineThreads === undefined ? undefined : spareEngineLauncher(options.spareEngineThreads);
+  let storage: Storage;
   let service: WorkbenchService;
   try {
-    // A host (`serve`) answers many pages: inference and compare run in worker threads, off its event loop.
-    service = createWorkbenchService({ storage, adoptQueued: options.host ?? false, pauseOnClose: true, offload: options.host ?? false });
+    storage = Storage.open({ path: dbPath, access: options.readOnly ? 'read' : 'write', howToWrite: HOW_TO_WRITE });
   } catch (error) {
+    launcher?.dispose();
+    throw error;
+  }
+  try {
+    // A host (`serve`) answers many pages: inference and compare run in worker threads, off its event loop.
+    service = createWorkbenchService({ storage, launcher, adoptQueued: options.host ?? false, pauseOnClose: true, offload: options.host ?? false });
+  } catch (error) {
+    launcher?.dispose();
     storage.close();
     throw error;
   }
@@ -41,6 +55,7 @@ export function openWorkbench(dbPath: string, options: WorkbenchOptions = {}): W
     // The service leaves a storage it was given open.
     await service.close();
     storage.close();
+    launcher?.dispose();
   };
   return { api: checked(service), dbPath, storage, close };
 }

@@ -5,12 +5,12 @@
  * a run would get; a python without torch answers with the engine's own install sentence.
  */
 import { spawn } from 'node:child_process';
-import { availableParallelism } from 'node:os';
 import { nodeKernelHost } from '../../engine/host.ts';
 import { loadKernels } from '../../engine/kernels/index.ts';
 import { ApiError, type EnginesInfo, type PytorchInfo } from '../api/contract.ts';
 import type { Storage } from '../storage/index.ts';
 import { PYTORCH_ENGINE_SCRIPT } from './pytorch-launcher.ts';
+import { loneRunThreads } from './thread-share.ts';
 
 /** How long a python gets to say what it offers (importing torch can take seconds on a cold disk). */
 const DESCRIBE_TIMEOUT_MS = 60_000;
@@ -71,7 +71,7 @@ export function describePytorch(python: string, from: PytorchInfo['pythonFrom'] 
 /** The built-in engine's fastest kernels here, and the threads a run alone gets. */
 export async function describeBuiltin(): Promise<EnginesInfo['builtin']> {
   const kernels = await loadKernels(undefined, 1, nodeKernelHost);
-  return { kernelPath: kernels.path, threads: Math.min(64, availableParallelism()) };
+  return { kernelPath: kernels.path, threads: loneRunThreads() };
 }
 
 export async function describeEngines(storage: Storage | null): Promise<EnginesInfo> {

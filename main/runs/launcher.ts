@@ -8,7 +8,7 @@
 import { fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { EngineMessage, HostMessage } from '../../engine/protocol.ts';
+import { WARM_THREADS_FLAG, engineMessagesOf, type EngineMessage, type EngineSend, type HostMessage } from '../../engine/protocol.ts';
 
 /** A started engine process, as the host sees it. */
 export interface EngineChannel {
@@ -98,45 +98,87 @@ export class ExitNotice {
  * A Node child process running the engine worker (engineEntry). `serialization: 'advanced'` lets
  * checkpoint bytes cross as Uint8Array (structured clone) instead of a JSON array of numbers.
  */
-export function nodeEngineLauncher(options: { workerPath?: string; forwardStderr?: boolean } = {}): EngineLauncher {
+export function nodeEngineLauncher(options: NodeLauncherOptions = {}): EngineLauncher {
+  return () => forkEngine(options, []);
+}
+
+export interface NodeLauncherOptions {
+  workerPath?: string;
+  forwardStderr?: boolean;
+}
+
+/** A launcher whose first engine is already starting, and the means to end it when nobody took it. */
+export interface SpareEngineLauncher extends EngineLauncher {
+  /** The started engine no launch has taken yet (null once taken or disposed). */
+  readonly waiting: EngineChannel | null;
+  /** Ends the spare process if no launch took it (a command that stored nothing to train). */
+  dispose(): void;
+}
+
+/**
+ * Starts one engine process at once, before its job is known, with a hint of the threads the job will
+ * ask for (engine/host.ts: the process starts its kernels meanwhile); the first launch takes it while it
+ * lives, later launches fork as nodeEngineLauncher does. A one-shot command (`rnnwb train`) thus overlaps
+ * the engine's start — Node, the bundle, the kernels' threads, ~0.15 s — with its own database work.
+ */
+export function spareEngineLauncher(threads: number, options: NodeLauncherOptions = {}): SpareEngineLauncher {
+  let spare: EngineChannel | null = forkEngine(options, [`${WARM_THREADS_FLAG}${Math.max(1, Math.floor(threads))}`]);
+  let spareEnded = false;
+  spare.onExit(() => (spareEnded = true));
+  const launch = () => {
+    const taken = spare;
+    spare = null;
+    return taken !== null && !spareEnded ? taken : forkEngine(options, []);
+  };
+  return Object.defineProperties(launch, {
+    waiting: { get: () => spare },
+    dispose: {
+      value: () => {
+        spare?.kill();
+        spare = null;
+      },
+    },
+  }) as SpareEngineLauncher;
+}
+
+/** A Node child running the engine worker, with `args` on its command line. */
+function forkEngine(options: NodeLauncherOptions, args: string[]): EngineChannel {
   const workerPath = options.workerPath ?? engineEntry('worker');
-  return () => {
-    const child = fork(workerPath, [], {
-      execArgv: execArgvFor(workerPath),
-      serialization: 'advanced',
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-    });
-    const stderr = tailStderr(child.stderr, options.forwardStderr ? (chunk) => process.stderr.write(chunk) : undefined);
-    let failure: string | undefined;
-    const exit = new ExitNotice();
-    // 'error' covers a fork that failed and a send on a closed channel; the exit that follows reports it.
-    child.on('error', (error) => {
-      failure ??= error.message;
-      if (child.pid === undefined) exit.fire({ code: null, signal: null, failure: `Could not start the engine process: ${error.message}` });
-    });
-    // 'close' (not 'exit') so stderr has been read to its end.
-    child.on('close', (code, signal) => exit.fire({ code, signal, failure, stderrTail: stderr.lastLines() }));
-    return {
-      pid: child.pid,
-      post(message) {
-        if (!child.connected) return false;
-        try {
-          return child.send(message, (error) => {
-            if (error) failure ??= error.message;
-          });
-        } catch {
-          return false;
-        }
-      },
-      onMessage(listener) {
-        child.on('message', (message) => listener(message as EngineMessage));
-      },
-      onExit(listener) {
-        exit.listen(listener);
-      },
-      kill() {
-        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      },
-    };
+  const child = fork(workerPath, args, {
+    execArgv: execArgvFor(workerPath),
+    serialization: 'advanced',
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+  });
+  const stderr = tailStderr(child.stderr, options.forwardStderr ? (chunk) => process.stderr.write(chunk) : undefined);
+  let failure: string | undefined;
+  const exit = new ExitNotice();
+  // 'error' covers a fork that failed and a send on a closed channel; the exit that follows reports it.
+  child.on('error', (error) => {
+    failure ??= error.message;
+    if (child.pid === undefined) exit.fire({ code: null, signal: null, failure: `Could not start the engine process: ${error.message}` });
+  });
+  // 'close' (not 'exit') so stderr has been read to its end.
+  child.on('close', (code, signal) => exit.fire({ code, signal, failure, stderrTail: stderr.lastLines() }));
+  return {
+    pid: child.pid,
+    post(message) {
+      if (!child.connected) return false;
+      try {
+        return child.send(message, (error) => {
+          if (error) failure ??= error.message;
+        });
+      } catch {
+        return false;
+      }
+    },
+    onMessage(listener) {
+      child.on('message', (sent) => engineMessagesOf(sent as EngineSend).forEach(listener));
+    },
+    onExit(listener) {
+      exit.listen(listener);
+    },
+    kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
   };
 }

@@ -29,6 +29,7 @@ import { EngineProcess, type EngineExit } from './engine-process.ts';
 import { pythonChoice } from './engines.ts';
 import { nodeEngineLauncher, type EngineLauncher } from './launcher.ts';
 import { pytorchEngineLauncher } from './pytorch-launcher.ts';
+import { threadShare } from './thread-share.ts';
 import { settleForDeletion, type DeletionOptions } from './run-deletion.ts';
 import { RunOutcomes } from './run-outcomes.ts';
 import { RunQueue } from './run-queue.ts';
@@ -431,9 +432,7 @@ export class RunManager {
 
   /** `wanted` is the run's upper bound (0 = automatic); runs sharing the machine get one thread each. */
   private threadsFor(wanted: number): number {
-    const sharing = this.active.size + this.queue.size + 1 > 1;
-    const available = sharing ? 1 : Math.min(64, this.cores);
-    return Math.max(1, wanted === 0 ? available : Math.min(wanted, available));
+    return threadShare(wanted, this.cores, this.active.size + this.queue.size + 1 > 1);
   }
 
   private launch(runId: Id): void {

@@ -11,7 +11,7 @@
  *   relative error = |analytic - numeric| / max(|analytic| + |numeric|, 1e-8)
  */
 import { describe, expect, it } from 'vitest';
-import { CELL_KINDS, GATES, type CellKind, type ModelConfig, type Objective } from '../../engine/config.ts';
+import { CELL_KINDS, GATES, firstLayerReadsTokens, type CellKind, type ModelConfig, type Objective } from '../../engine/config.ts';
 import { Rng } from '../../engine/core/rng.ts';
 import { referenceKernels } from '../../engine/kernels/reference.ts';
 import { fusedReference, type FusedKernels } from '../../engine/kernels/fused.ts';
@@ -20,6 +20,7 @@ import { dropoutBackward, dropoutForward } from '../../engine/layers/dropout.ts'
 import { gruBackward, gruForward } from '../../engine/layers/gru.ts';
 import { linearBackward, linearForward } from '../../engine/layers/linear.ts';
 import { lstmBackward, lstmForward } from '../../engine/layers/lstm.ts';
+import { rowsInput } from '../../engine/layers/layer-input.ts';
 import type { RecurrentOffsets } from '../../engine/layers/recurrent.ts';
 import { rnnBackward, rnnForward } from '../../engine/layers/rnn.ts';
 import { Model } from '../../engine/model.ts';
@@ -80,19 +81,21 @@ describe('gradcheck: whole model, every parameter element (float64)', () => {
     }
     cases.push({ cell, layers: 2, objective: 'every', dropout: 0.3 });
   }
-  for (const c of cases) {
-    it(`${c.cell} ${c.layers} layer(s) ${c.objective}${c.dropout ? ` dropout ${c.dropout}` : ''}`, () => {
+  // B·T = 6 tokens: a vocabulary of 5 has the first layer read token ids, one of 7 their embedded rows (layer-input.ts)
+  for (const c of cases) for (const V of [5, 7]) {
+    it(`${c.cell} ${c.layers} layer(s) ${c.objective}${c.dropout ? ` dropout ${c.dropout}` : ''}, V=${V}`, () => {
       const B = 2;
       const T = 3;
-      const config: ModelConfig = { cell: c.cell, layers: c.layers, vocabSize: 5, embed: 3, hidden: 4, window: T, objective: c.objective, dropout: c.dropout };
+      expect(firstLayerReadsTokens(V, B * T)).toBe(V === 5);
+      const config: ModelConfig = { cell: c.cell, layers: c.layers, vocabSize: V, embed: 3, hidden: 4, window: T, objective: c.objective, dropout: c.dropout };
       const model = new Model(config, kernels64);
       expect(model.params).toBeInstanceOf(Float64Array);
       const rng = new Rng(11);
       model.initParams(rng);
       // larger weights than the default init, so gates leave their linear region
       for (let i = 0; i < model.params.length; i++) model.params[i] *= 2;
-      const inputs = Int32Array.from({ length: B * T }, () => rng.int(5));
-      const targets = Int32Array.from({ length: c.objective === 'next' ? B : B * T }, () => rng.int(5));
+      const inputs = Int32Array.from({ length: B * T }, () => rng.int(V));
+      const targets = Int32Array.from({ length: c.objective === 'next' ? B : B * T }, () => rng.int(V));
       // the same dropout mask on every evaluation: a fresh Rng with one seed
       const run = () => model.forwardBackward(inputs, targets, B, T, c.dropout > 0 ? new Rng(5) : null).loss;
       model.zeroGrads();
@@ -131,9 +134,10 @@ describe('gradcheck: layer functions, every input and parameter element (float64
       const forward = (): number => {
         h.fill(0);
         c.fill(0);
-        if (cell === 'lstm') lstmForward(out, gates, extra, hPrev, hh, h, c, x, params, p, B, T, I, H, kernels64);
-        else if (cell === 'gru') gruForward(out, gates, extra, hPrev, hh, h, x, params, p, B, T, I, H, kernels64);
-        else rnnForward(out, hPrev, hh, h, x, params, p, B, T, I, H, kernels64);
+        const input = rowsInput(x);
+        if (cell === 'lstm') lstmForward(out, gates, extra, hPrev, hh, h, c, input, params, p, B, T, I, H, kernels64);
+        else if (cell === 'gru') gruForward(out, gates, extra, hPrev, hh, h, input, params, p, B, T, I, H, kernels64);
+        else rnnForward(out, hPrev, hh, h, input, params, p, B, T, I, H, kernels64);
         let sum = 0;
         for (let i = 0; i < out.length; i++) sum += out[i] * weights[i];
         return sum;
@@ -146,9 +150,10 @@ describe('gradcheck: layer functions, every input and parameter element (float64
       const dStep = f64(B * G);
       const dh = f64(B * H);
       const dc = f64(B * H);
-      if (cell === 'lstm') lstmBackward(dx, grads, p, dG, dStep, dh, dc, weights, gates, extra, hPrev, x, params, B, T, I, H, kernels64);
-      else if (cell === 'gru') gruBackward(dx, grads, p, dG, dG2, dStep, dh, weights, gates, extra, hPrev, x, params, B, T, I, H, kernels64);
-      else rnnBackward(dx, grads, p, dG, dStep, dh, weights, out, hPrev, x, params, B, T, I, H, kernels64);
+      const input = rowsInput(x, dx);
+      if (cell === 'lstm') lstmBackward(grads, p, dG, dStep, dh, dc, weights, gates, extra, hPrev, input, params, B, T, I, H, kernels64);
+      else if (cell === 'gru') gruBackward(grads, p, dG, dG2, dStep, dh, weights, gates, extra, hPrev, input, params, B, T, I, H, kernels64);
+      else rnnBackward(grads, p, dG, dStep, dh, weights, out, hPrev, input, params, B, T, I, H, kernels64);
       expectSmall([
         gradcheck(`${cell} dx`, x, dx, forward),
         gradcheck(`${cell} weight_ih`, params, grads.subarray(p.wIh, p.wIh + G * I), forward, p.wIh, p.wIh + G * I),

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import {
-  CELL_KINDS, DEFAULT_HYPERPARAMETERS, headChunkRows, memoryEstimate, modelConfigOf, type Hyperparameters, type Objective,
+  CELL_KINDS, DEFAULT_HYPERPARAMETERS, headChunkRows, memoryEstimate, modelConfigOf, tokenInputFloats, type Hyperparameters, type Objective,
 } from '../../engine/config.ts';
 import { Rng } from '../../engine/core/rng.ts';
 import { referenceKernels } from '../../engine/kernels/reference.ts';
@@ -31,7 +31,11 @@ describe('memory estimate: the output layer', () => {
       const predictions = 32 * (objective === 'every' ? 16 : 1); // fewer than one chunk holds at V = 3,000
       expect(predictions).toBeLessThan(headChunkRows(3000));
       const added = memoryEstimate(h, 3000, 1000) - memoryEstimate(h, 30, 1000);
-      expect(added).toBe(4 * 3 * predictions * (3000 - 30) + bytesPerParam(h) * (3000 - 30));
+      // 30 ids for 32·16 tokens: only the small vocabulary has the first layer read ids (its scratch: tokenInputFloats)
+      const tokenScratch = 4 * tokenInputFloats(h, 30, 32 * 16, true);
+      expect(tokenScratch).toBeGreaterThan(0);
+      expect(tokenInputFloats(h, 3000, 32 * 16, true)).toBe(0);
+      expect(added).toBe(4 * 3 * predictions * (3000 - 30) + bytesPerParam(h) * (3000 - 30) - tokenScratch);
     }
   });
 

@@ -12,7 +12,7 @@ import { PRESETS, type CellKind } from '../../engine/config.ts';
 import { decodeCheckpoint } from '../../engine/format/checkpoint.ts';
 import { generate, predictNext } from '../../engine/infer/index.ts';
 import { Model } from '../../engine/model.ts';
-import type { EngineMessage, StartMessage } from '../../engine/protocol.ts';
+import { engineMessagesOf, type EngineMessage, type EngineSend, type StartMessage } from '../../engine/protocol.ts';
 import { Vocabulary } from '../../engine/text/vocab.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -40,12 +40,14 @@ function referenceRun(cell: CellKind): Promise<RunOutcome> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const seen: Partial<RunOutcome> = { errors: [] };
-    child.on('message', (m: EngineMessage) => {
-      if (m.type === 'ready') seen.ready = m;
-      else if (m.type === 'progress') seen.lastProgress = m;
-      else if (m.type === 'checkpoint' && m.kind === 'final') seen.final = m;
-      else if (m.type === 'error') seen.errors!.push(m.message);
-      else if (m.type === 'done') seen.done = m;
+    child.on('message', (sent: EngineSend) => {
+      for (const m of engineMessagesOf(sent)) {
+        if (m.type === 'ready') seen.ready = m;
+        else if (m.type === 'progress') seen.lastProgress = m;
+        else if (m.type === 'checkpoint' && m.kind === 'final') seen.final = m;
+        else if (m.type === 'error') seen.errors!.push(m.message);
+        else if (m.type === 'done') seen.done = m;
+      }
     });
     child.on('exit', (code) => {
       seen.seconds = (performance.now() - t0) / 1000;

@@ -178,6 +178,58 @@ describe.each(['wasm-simd', 'wasm-relaxed-simd'])('%s kernels', (name) => {
     expectClose(out2, want2, 1e-4, 1e-5, 'matmulAB on plain arrays');
   });
 
+  for (const C of [1, 5, 8, 256]) {
+    it(`gatherRows / scatterAddRows, ${C} columns, repeated ids, offsets: exactly the reference`, () => {
+      if (skip) return;
+      const V = 7, N = 40;
+      const ids = Int32Array.from({ length: N + 1 }, (_, n) => (n === 0 ? 99 : rng.int(V))); // ids[0] is not read (offset 1)
+      const table = randomIn(k, V * C + 3);
+      const got = randomIn(k, N * C + 2);
+      const want = Float32Array.from(got);
+      referenceKernels.gatherRows(want, 2, table, 3, ids, 1, N, C);
+      k!.gatherRows(got, 2, table, 3, ids, 1, N, C);
+      expect(bitsEqual(got, want)).toBe(true);
+      // the backward adds each row's values in order of n, as the reference does: the same bits
+      const acc = randomIn(k, V * C + 1);
+      const accWant = Float32Array.from(acc);
+      referenceKernels.scatterAddRows(accWant, 1, got, 2, ids, 1, N, C);
+      k!.scatterAddRows(acc, 1, got, 2, ids, 1, N, C);
+      expect(bitsEqual(acc, accWant)).toBe(true);
+    });
+  }
+
+  it('zero clears exactly its range', () => {
+    if (skip) return;
+    const a = randomIn(k, 40);
+    const want = Float32Array.from(a);
+    referenceKernels.zero(want, 3, 33);
+    k!.zero(a, 3, 33);
+    expect(bitsEqual(a, want)).toBe(true);
+    expect(a[2]).not.toBe(0);
+    expect(a[36]).not.toBe(0);
+  });
+
+  it('sumSquares sums in float64 like the reference (every tail length, offsets)', () => {
+    if (skip) return;
+    for (const n of [0, 1, 3, 4, 5, 27804]) {
+      const a = randomIn(k, n + 3, 10);
+      const want = referenceKernels.sumSquares(a, 3, n);
+      const got = k!.sumSquares(a, 3, n);
+      expect(Math.abs(got - want), `n=${n}`).toBeLessThanOrEqual(1e-12 * want);
+      if (n > 0) expect(got).toBeGreaterThan(0);
+    }
+  });
+
+  it('gatherRows and scatterAddRows refuse an id outside the table, touching nothing', () => {
+    if (skip) return;
+    const table = randomIn(k, 3 * 4);
+    const out = randomIn(k, 2 * 4);
+    const before = Float32Array.from(out);
+    expect(() => k!.gatherRows(out, 0, table, 0, new Int32Array([1, 3]), 0, 2, 4)).toThrow(/Row id 3 at position 1 is outside the table \(rows 0 to 2\)/);
+    expect(() => k!.scatterAddRows(table, 0, out, 0, new Int32Array([-1, 0]), 0, 2, 4)).toThrow(/Row id -1 at position 0/);
+    expect(bitsEqual(out, before)).toBe(true);
+  });
+
   // ---- fused operations, on a (B, T, ·) batch_first layout at step t (strided rows) and on odd H
 
   for (const H of [5, 8, 13]) {
@@ -308,6 +360,7 @@ describe('threads', () => {
       if (relaxed && !relaxedSimdSupported(nodeKernelHost.enableRelaxedSimd)) continue;
       const one = await createWasmKernels({ threads: 1, relaxed, ...nodeKernelHost });
       const two = await createWasmKernels({ threads: 2, relaxed, ...nodeKernelHost });
+      await two.ready; // both threads at work, not the calling thread alone while the worker starts
       try {
         expect(two.threads).toBe(2);
         for (const [M, N, K] of SHAPES_T) {
@@ -353,6 +406,36 @@ describe('threads', () => {
     }
   });
 
+  it('take jobs before the workers have started (the calling thread alone), with the same bits as after', async () => {
+    const k = await createWasmKernels({ threads: 2, relaxed: false, ...nodeKernelHost });
+    try {
+      const [M, N, K] = [92, 256, 64];
+      const a = randomIn(k, M * K), w = randomIn(k, N * K);
+      const early = k.alloc(M * N);
+      k.matmulABt(early, 0, a, 0, w, 0, null, 0, M, N, K, false); // dispatched at once, the worker still starting
+      await k.ready;
+      expect(k.threads).toBe(2);
+      const late = k.alloc(M * N);
+      k.matmulABt(late, 0, a, 0, w, 0, null, 0, M, N, K, false);
+      expect(bitsEqual(early, late)).toBe(true);
+    } finally {
+      k.dispose();
+    }
+  });
+
+  it('leave out a worker that cannot start, and keep computing without it', async () => {
+    const refusing = { ...nodeKernelHost, startThread: () => { throw new Error('no threads here'); } };
+    const k = await createWasmKernels({ threads: 3, relaxed: false, ...refusing });
+    await k.ready;
+    expect(k.threads).toBe(1);
+    const [M, N, K] = [64, 300, 41];
+    const a = randomIn(k, M * K), w = randomIn(k, N * K), out = k.alloc(M * N);
+    const want = new Float32Array(M * N);
+    referenceKernels.matmulABt(want, 0, a, 0, w, 0, null, 0, M, N, K, false);
+    k.matmulABt(out, 0, a, 0, w, 0, null, 0, M, N, K, false);
+    expectClose(out, want, 1e-4, 1e-5, 'without workers');
+  });
+
   it('keep working on one thread after dispose', async () => {
     const k = await createWasmKernels({ threads: 2, ...nodeKernelHost });
     k.dispose();
@@ -384,6 +467,7 @@ describe('threads', () => {
     const { loadBytes } = nodeKernelHost;
     const alone = await createWasmKernels({ threads: 2, relaxed: false, loadBytes });
     const threaded = await createWasmKernels({ threads: 2, relaxed: false, ...nodeKernelHost });
+    await threaded.ready;
     try {
       expect(alone.threads).toBe(1);
       expect(threaded.threads).toBe(2);
@@ -443,6 +527,7 @@ describe('a model on the WebAssembly kernels', () => {
     const losses: number[] = [];
     for (const threads of [1, 2]) {
       const k = await createWasmKernels({ threads, ...nodeKernelHost });
+      await k.ready;
       try {
         const B = 36, T = 16, V = 23;
         const model = new Model({ cell, layers: 2, vocabSize: V, embed: 16, hidden: 130, window: T, objective: 'every', dropout: 0 }, k);

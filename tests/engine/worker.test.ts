@@ -12,7 +12,7 @@ import { PRESETS } from '../../engine/config.ts';
 import { decodeCheckpoint } from '../../engine/format/checkpoint.ts';
 import { predictNext } from '../../engine/infer/predict.ts';
 import { Model } from '../../engine/model.ts';
-import type { EngineMessage, HostMessage } from '../../engine/protocol.ts';
+import { engineMessagesOf, type EngineMessage, type EngineSend, type HostMessage } from '../../engine/protocol.ts';
 import { Vocabulary } from '../../engine/text/vocab.ts';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -28,15 +28,19 @@ function startWorker() {
   const child = fork(workerPath, [], { execArgv: ['--import', 'tsx'], serialization: 'advanced', cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
   started.push(child);
   const messages: EngineMessage[] = [];
+  const sends: EngineSend[] = [];
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += String(d)));
   const waiters: { test: (m: EngineMessage) => boolean; resolve: (m: EngineMessage) => void }[] = [];
-  child.on('message', (m: EngineMessage) => {
-    messages.push(m);
-    for (const w of waiters.slice()) {
-      if (w.test(m)) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve(m);
+  child.on('message', (sent: EngineSend) => {
+    sends.push(sent);
+    for (const m of engineMessagesOf(sent)) {
+      messages.push(m);
+      for (const w of waiters.slice()) {
+        if (w.test(m)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(m);
+        }
       }
     }
   });
@@ -44,6 +48,7 @@ function startWorker() {
   return {
     child,
     messages,
+    sends,
     stderr: () => stderr,
     exited,
     send: (m: HostMessage | Record<string, unknown>) => child.send(m),
@@ -127,8 +132,8 @@ async function killParentOfTrainingWorker(hyper: typeof PRESETS.reference.hyper,
     const execArgv = ['--import', 'tsx', ...(process.env.PRELOAD ? ['--import', process.env.PRELOAD] : [])];
     const child = fork(process.env.WORKER, [], { execArgv, serialization: 'advanced', cwd: process.env.ROOT });
     child.on('message', (raw) => {
-      const m = raw.via === 'parentPort' ? raw.message : raw;
-      if (m.type === 'progress') { console.log(JSON.stringify({ pid: child.pid })); child.removeAllListeners('message'); }
+      const sent = raw.via === 'parentPort' ? raw.message : raw;
+      if ([sent].flat().some((m) => m.type === 'progress')) { console.log(JSON.stringify({ pid: child.pid })); child.removeAllListeners('message'); }
     });
     child.send({ type: 'start', hyper: JSON.parse(process.env.HYPER), corpusText });
     setInterval(() => {}, 1000);
@@ -231,6 +236,20 @@ describe('engine/worker.ts in a Node child process', () => {
     expect(p.top).toHaveLength(3);
     expect(p.top[0].p).toBeGreaterThan(0);
     expect(vocab.has(p.top[0].char)).toBe(true);
+  });
+
+  it('sends what it posts between two turns of its event loop at once, every message in order', async () => {
+    const w = startWorker();
+    w.send({ type: 'start', hyper: { ...PRESETS.reference.hyper, hidden: 8, embed: 4 }, corpusText: sentence });
+    const done = await w.waitFor('done');
+    expect(done.step).toBe(500);
+    expect((await w.exited).code).toBe(0);
+    const steps = w.messages.filter((m) => m.type === 'progress').map((m) => (m as { step: number }).step);
+    expect(steps).toEqual(Array.from({ length: 500 }, (_, i) => i + 1));
+    // steps of a few milliseconds: several progress messages share a send, so the host wakes far less often
+    expect(w.sends.some((sent) => Array.isArray(sent) && sent.filter((m) => m.type === 'progress').length >= 2)).toBe(true);
+    expect(w.sends.length).toBeLessThan(w.messages.length / 2);
+    expect(w.messages.at(-1)).toMatchObject({ type: 'done', status: 'done' });
   });
 
   it('answers a bad start message with a readable error (no stack) and exits', async () => {

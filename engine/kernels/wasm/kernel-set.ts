@@ -22,7 +22,10 @@ const CELL_THREAD_MIN = 4096;
 const PACK_MIN_ROWS = 8;
 
 export type WasmKernels = Kernels & Required<FusedKernels> & {
+  /** Threads the products may use: the calling thread and the workers asked for (less any that could not start). */
   readonly threads: number;
+  /** Resolves once every worker thread is running; until then jobs run on those already there (same results). */
+  readonly ready: Promise<void>;
   readonly memory: WebAssembly.Memory;
   /** Stops the worker threads; the kernels keep working on one thread afterwards. */
   dispose(): void;
@@ -145,6 +148,38 @@ export class WasmKernelSet {
     this.arena.finish();
   }
 
+  zero(a: Float32Array, off: number, n: number): void {
+    if (n <= 0) return;
+    this.ex.zero(this.arena.ptr(a, off, n, false, true), n);
+    this.arena.finish();
+  }
+
+  sumSquares(a: Float32Array, off: number, n: number): number {
+    const sum = this.ex.sumSquares(this.arena.ptr(a, off, n, true, false), n);
+    this.arena.finish();
+    return sum;
+  }
+
+  // Row lookups move little data per id: one thread. Ids are checked here, as the module trusts them.
+
+  gatherRows(out: Float32Array, outOff: number, table: Float32Array, tableOff: number, ids: Int32Array, idsOff: number, N: number, C: number): void {
+    const rows = checkIds(ids, idsOff, N, table.length - tableOff, C);
+    const pt = this.arena.ptr(table, tableOff, rows * C, true, false);
+    const pi = this.arena.ptrI32(ids, idsOff, N);
+    const po = this.arena.ptr(out, outOff, N * C, false, true);
+    this.ex.gatherRows(po, pt, pi, N, C);
+    this.arena.finish();
+  }
+
+  scatterAddRows(out: Float32Array, outOff: number, a: Float32Array, aOff: number, ids: Int32Array, idsOff: number, N: number, C: number): void {
+    const rows = checkIds(ids, idsOff, N, out.length - outOff, C);
+    const pa = this.arena.ptr(a, aOff, N * C, true, false);
+    const pi = this.arena.ptrI32(ids, idsOff, N);
+    const po = this.arena.ptr(out, outOff, rows * C, true, true);
+    this.ex.scatterAddRows(po, pa, pi, N, C);
+    this.arena.finish();
+  }
+
   // ---- FusedKernels (split over batch rows when the batch is large enough)
 
   /** Extent in elements of B rows of `width` values spaced `stride` apart. */
@@ -245,6 +280,90 @@ export class WasmKernelSet {
     this.arena.finish();
   }
 
+  // ---- StepKernels: a layer's steps, each thread taking its batch rows through all of them
+
+  /** One layer's steps over batch rows [0,B): split by rows when the batch and the work allow. */
+  private runSteps(op: Op, args: number[], B: number, macs: number): void {
+    const threads = this.pool.threads;
+    if (threads > 1 && B >= 2 * threads && macs >= THREAD_MIN_MACS) this.pool.dispatch(op, args, B, 1, 4);
+    else runSlice(this.ex, op, args, 0, 0, B, 0, 1);
+  }
+
+  /** W_hh's column panels for the backward's dGates·W_hh (as matmulAB packs them), or 0 when too small to pay. */
+  private recurrentPanels(pw: number, B: number, G: number, H: number): number {
+    if (B < PACK_MIN_ROWS || H < 8) return 0;
+    const packed = this.packColumns(pw, G, H);
+    this.packedW = pw; this.packedN = G; this.packedK = H;
+    return packed;
+  }
+
+  lstmForwardSteps(gates: Float32Array, cells: Float32Array, out: Float32Array, hPrev: Float32Array | null,
+    hh: Float32Array, h: Float32Array, c: Float32Array, params: Float32Array, wHh: number, bHh: number, B: number, T: number, H: number): void {
+    const G = 4 * H, n = B * T * H;
+    const a = this.arena;
+    const args = [a.ptr(gates, 0, B * T * G, true, true), a.ptr(cells, 0, n, false, true), a.ptr(out, 0, n, false, true),
+      hPrev === null ? 0 : a.ptr(hPrev, 0, n, false, true), a.ptr(hh, 0, B * G, false, false), a.ptr(h, 0, B * H, true, true),
+      a.ptr(c, 0, B * H, true, true), a.ptr(params, wHh, G * H, true, false), a.ptr(params, bHh, G, true, false), B, T, H];
+    this.runSteps(OP.lstmForwardRows, args, B, B * T * G * H);
+    a.finish();
+  }
+
+  lstmBackwardSteps(dGates: Float32Array, dGatesStep: Float32Array, dh: Float32Array, dc: Float32Array, gates: Float32Array,
+    cells: Float32Array, dout: Float32Array, params: Float32Array, wHh: number, B: number, T: number, H: number): void {
+    const G = 4 * H, n = B * T * H;
+    const a = this.arena;
+    const pw = a.ptr(params, wHh, G * H, true, false);
+    const args = [a.ptr(dGates, 0, B * T * G, false, true), a.ptr(dGatesStep, 0, B * G, false, false), a.ptr(dh, 0, B * H, false, false),
+      a.ptr(dc, 0, B * H, false, false), a.ptr(gates, 0, B * T * G, true, false), a.ptr(cells, 0, n, true, false),
+      a.ptr(dout, 0, n, true, false), pw, this.recurrentPanels(pw, B, G, H), B, T, H];
+    this.runSteps(OP.lstmBackwardRows, args, B, B * T * G * H);
+    a.finish();
+  }
+
+  gruForwardSteps(gates: Float32Array, hn: Float32Array, out: Float32Array, hPrev: Float32Array | null,
+    hh: Float32Array, h: Float32Array, params: Float32Array, wHh: number, bHh: number, B: number, T: number, H: number): void {
+    const G = 3 * H, n = B * T * H;
+    const a = this.arena;
+    const args = [a.ptr(gates, 0, B * T * G, true, true), a.ptr(hn, 0, n, false, true), a.ptr(out, 0, n, false, true),
+      hPrev === null ? 0 : a.ptr(hPrev, 0, n, false, true), a.ptr(hh, 0, B * G, false, false), a.ptr(h, 0, B * H, true, true),
+      a.ptr(params, wHh, G * H, true, false), a.ptr(params, bHh, G, true, false), B, T, H];
+    this.runSteps(OP.gruForwardRows, args, B, B * T * G * H);
+    a.finish();
+  }
+
+  gruBackwardSteps(dGatesI: Float32Array, dGatesH: Float32Array, dGatesStep: Float32Array, dh: Float32Array, gates: Float32Array,
+    hn: Float32Array, hPrev: Float32Array, dout: Float32Array, params: Float32Array, wHh: number, B: number, T: number, H: number): void {
+    const G = 3 * H, n = B * T * H;
+    const a = this.arena;
+    const pw = a.ptr(params, wHh, G * H, true, false);
+    const args = [a.ptr(dGatesI, 0, B * T * G, false, true), a.ptr(dGatesH, 0, B * T * G, false, true), a.ptr(dGatesStep, 0, B * G, false, false),
+      a.ptr(dh, 0, B * H, false, false), a.ptr(gates, 0, B * T * G, true, false), a.ptr(hn, 0, n, true, false),
+      a.ptr(hPrev, 0, n, true, false), a.ptr(dout, 0, n, true, false), pw, this.recurrentPanels(pw, B, G, H), B, T, H];
+    this.runSteps(OP.gruBackwardRows, args, B, B * T * G * H);
+    a.finish();
+  }
+
+  rnnForwardSteps(out: Float32Array, hPrev: Float32Array | null, hh: Float32Array, h: Float32Array,
+    params: Float32Array, wHh: number, bHh: number, B: number, T: number, H: number): void {
+    const n = B * T * H;
+    const a = this.arena;
+    const args = [a.ptr(out, 0, n, true, true), hPrev === null ? 0 : a.ptr(hPrev, 0, n, false, true), a.ptr(hh, 0, B * H, false, false),
+      a.ptr(h, 0, B * H, true, true), a.ptr(params, wHh, H * H, true, false), a.ptr(params, bHh, H, true, false), B, T, H];
+    this.runSteps(OP.rnnForwardRows, args, B, B * T * H * H);
+    a.finish();
+  }
+
+  rnnBackwardSteps(dPre: Float32Array, dPreStep: Float32Array, dh: Float32Array, out: Float32Array, dout: Float32Array,
+    params: Float32Array, wHh: number, B: number, T: number, H: number): void {
+    const n = B * T * H;
+    const a = this.arena;
+    const pw = a.ptr(params, wHh, H * H, true, false);
+    const args = [a.ptr(dPre, 0, n, false, true), a.ptr(dPreStep, 0, B * H, false, false), a.ptr(dh, 0, B * H, false, false),
+      a.ptr(out, 0, n, true, false), a.ptr(dout, 0, n, true, false), pw, this.recurrentPanels(pw, B, H, H), B, T, H];
+    this.runSteps(OP.rnnBackwardRows, args, B, B * T * H * H);
+    a.finish();
+  }
+
   crossEntropyForward(probs: Float32Array, probsOff: number, logits: Float32Array, logitsOff: number,
     targets: Int32Array, targetsOff: number, N: number, V: number): CrossEntropyStats {
     for (let n = 0; n < N; n++) {
@@ -280,11 +399,27 @@ export class WasmKernelSet {
   }
 }
 
+/**
+ * Checks that every id of ids[off, off+N) names one of the `floats` / C whole rows an array has left from
+ * its offset; returns how many rows the largest id reaches (what the kernel touches).
+ */
+function checkIds(ids: Int32Array, off: number, N: number, floats: number, C: number): number {
+  const rows = Math.floor(floats / C);
+  let top = 0;
+  for (let n = 0; n < N; n++) {
+    const id = ids[off + n];
+    if (!(id >= 0 && id < rows)) throw new RangeError(`Row id ${id} at position ${n} is outside the table (rows 0 to ${rows - 1}).`);
+    if (id >= top) top = id + 1;
+  }
+  return top;
+}
+
 /** The kernel object handed to layers: plain bound functions, so `const { matmulAB } = kernels` works too. */
 export function bindKernels(set: WasmKernelSet): WasmKernels {
   return {
     path: set.path,
     get threads() { return set.pool.threads; },
+    get ready() { return set.pool.ready; },
     memory: set.arena.memory,
     dispose: () => set.pool.dispose(),
     alloc: set.arena.alloc.bind(set.arena),
@@ -292,12 +427,22 @@ export function bindKernels(set: WasmKernelSet): WasmKernels {
     matmulAB: set.matmulAB.bind(set),
     matmulAtB: set.matmulAtB.bind(set),
     sumRows: set.sumRows.bind(set),
+    zero: set.zero.bind(set),
+    sumSquares: set.sumSquares.bind(set),
+    gatherRows: set.gatherRows.bind(set),
+    scatterAddRows: set.scatterAddRows.bind(set),
     lstmCellForward: set.lstmCellForward.bind(set),
     lstmCellBackward: set.lstmCellBackward.bind(set),
     gruCellForward: set.gruCellForward.bind(set),
     gruCellBackward: set.gruCellBackward.bind(set),
     rnnCellForward: set.rnnCellForward.bind(set),
     rnnCellBackward: set.rnnCellBackward.bind(set),
+    lstmForwardSteps: set.lstmForwardSteps.bind(set),
+    lstmBackwardSteps: set.lstmBackwardSteps.bind(set),
+    gruForwardSteps: set.gruForwardSteps.bind(set),
+    gruBackwardSteps: set.gruBackwardSteps.bind(set),
+    rnnForwardSteps: set.rnnForwardSteps.bind(set),
+    rnnBackwardSteps: set.rnnBackwardSteps.bind(set),
     crossEntropyForward: set.crossEntropyForward.bind(set),
     crossEntropyBackward: set.crossEntropyBackward.bind(set),
     adamStep: set.adamStep.bind(set),

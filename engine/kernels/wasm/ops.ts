@@ -26,6 +26,12 @@ export const OP = {
   rnnCellForward: 9,
   rnnCellBackward: 10,
   packPanels: 11,
+  lstmForwardRows: 12,
+  lstmBackwardRows: 13,
+  gruForwardRows: 14,
+  gruBackwardRows: 15,
+  rnnForwardRows: 16,
+  rnnBackwardRows: 17,
 } as const satisfies Partial<Record<keyof AssemblyExports, number>>;
 
 export type OpTable = typeof OP;
@@ -33,7 +39,7 @@ export type Op = OpTable[keyof OpTable];
 
 /**
  * One slice of a job: output rows [r0,r1) × columns [c0,c1) of a product, columns [c0,c1) of a
- * column sum or panel packing, or batch rows [r0,r1) of a cell step; `chunk` is the slice's number
+ * column sum or panel packing, or batch rows [r0,r1) of a cell step or of a layer's steps; `chunk` is the slice's number
  * (matmulAtB packs into scratch of its own: a[3] + chunk · a[8]).
  */
 export type SliceRunner = (ex: AssemblyExports, op: Op, a: ArrayLike<number>, chunk: number, r0: number, r1: number, c0: number, c1: number) => void;
@@ -57,6 +63,12 @@ export function sliceRunner(ops: OpTable): SliceRunner {
       case ops.rnnCellForward: ex.rnnCellForward(a[0], a[1], a[2], a[3], a[4], a[5], r0, r1); break;
       case ops.rnnCellBackward: ex.rnnCellBackward(a[0], a[1], a[2], a[3], a[4], a[5], a[6], r0, r1); break;
       case ops.packPanels: ex.packPanels(a[0], a[1], a[2], a[3], c0, c1); break;
+      case ops.lstmForwardRows: ex.lstmForwardRows(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], r0, r1); break;
+      case ops.lstmBackwardRows: ex.lstmBackwardRows(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], r0, r1); break;
+      case ops.gruForwardRows: ex.gruForwardRows(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], r0, r1); break;
+      case ops.gruBackwardRows: ex.gruBackwardRows(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], r0, r1); break;
+      case ops.rnnForwardRows: ex.rnnForwardRows(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], r0, r1); break;
+      case ops.rnnBackwardRows: ex.rnnBackwardRows(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], r0, r1); break;
     }
   };
 }

@@ -92,20 +92,44 @@ export class ThreadPool {
     this.control[NEXT] = CLOSED;
   }
 
-  /** Starts threads - 1 workers on `memory` and waits until each has instantiated the module. */
-  async start(module: WebAssembly.Module, memory: WebAssembly.Memory, startThread: StartThread): Promise<void> {
-    if (this.threads <= 1) return;
-    const ready: Promise<void>[] = [];
-    for (let i = 1; i < this.threads; i++) {
-      const worker = startThread(workerSource, { module, memory, control: this.control.buffer as SharedArrayBuffer });
+  /** Resolves once every worker `start` asked for is running (or was left out: it could not start). */
+  ready: Promise<void> = Promise.resolve();
+
+  /**
+   * Starts threads - 1 workers on `memory` without waiting for them (a thread takes ~50 ms to start):
+   * jobs run meanwhile on the threads already there, from the calling thread alone at first, with the
+   * same results (a late worker joins at the next job). A worker that cannot start is left out.
+   */
+  start(module: WebAssembly.Module, memory: WebAssembly.Memory, startThread: StartThread): void {
+    const running: Promise<void>[] = [];
+    const workers = this.threads - 1;
+    for (let i = 0; i < workers; i++) {
+      let worker: ThreadHandle;
+      try {
+        worker = startThread(workerSource, { module, memory, control: this.control.buffer as SharedArrayBuffer });
+      } catch {
+        this.threads--;
+        continue;
+      }
       worker.unref();
-      ready.push(new Promise((resolve, reject) => {
+      running.push(new Promise((resolve) => {
         worker.once('message', () => resolve());
-        worker.once('error', reject);
+        worker.once('error', () => {
+          this.leaveOut(worker);
+          resolve();
+        });
       }));
       this.workers.push(worker);
     }
-    await Promise.all(ready);
+    this.ready = Promise.all(running).then(() => undefined);
+  }
+
+  private leaveOut(worker: ThreadHandle): void {
+    const at = this.workers.indexOf(worker);
+    if (at < 0) return;
+    this.workers.splice(at, 1);
+    this.threads = Math.max(1, this.threads - 1);
+    void worker.terminate();
   }
 
   /** Stops the workers; jobs run on this thread afterwards. */

@@ -2,8 +2,10 @@
 import type { Command } from 'commander';
 import { describeFieldErrors, validateAgainstCorpus } from '../../../engine/config.ts';
 import { expandGrid } from '../../runs/plan.ts';
+import { loneRunThreads } from '../../runs/thread-share.ts';
 import type { WorkbenchApi } from '../../api/contract.ts';
 import { addDbOption, withWorkbench } from '../context.ts';
+import type { WorkbenchOptions } from '../workbench.ts';
 import { corpusLength, resolveCorpusRef, storeCorpus, type CorpusRef } from '../corpus-ref.ts';
 import { badInput } from '../errors.ts';
 import { createAndFollow } from '../follow.ts';
@@ -29,7 +31,7 @@ export function registerTrainCommands(program: Command): void {
         return createAndFollow(api, async () => [
           await api.createRun({ corpusId: corpus.id, name: options.name, preset: choice.preset, hyper: choice.hyper }),
         ], { json: Boolean(options.json) });
-      });
+      }, spareEngineFor(choice));
     });
 
   addDbOption(addFieldFlags(
@@ -81,6 +83,17 @@ export function registerTrainCommands(program: Command): void {
         }, { json: Boolean(options.json) });
       });
     });
+}
+
+/**
+ * One run on the built-in engine gets every core (the run manager's share for a lone run), so its engine
+ * can start with them while the command stores the corpus and the run. Not for PyTorch runs, nor sweeps
+ * (their runs share the cores), nor an explicit thread count (the run manager's to settle).
+ */
+function spareEngineFor(choice: TrainingChoice): WorkbenchOptions {
+  const { engine, threads } = choice.hyper;
+  if ((engine !== undefined && engine !== 'builtin') || (threads !== undefined && threads !== 0)) return {};
+  return { spareEngineThreads: loneRunThreads() };
 }
 
 /** Refuses hyperparameters (or a corpus) that cannot train, before anything is stored. */

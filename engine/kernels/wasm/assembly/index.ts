@@ -14,6 +14,7 @@
 //   matmulAB:  out(M,K) (=|+=) a(M,N)·w(N,K)            broadcast tiles of 4 rows × 8 columns
 //   matmulAtB: out(N,K) (=|+=) a(M,N)ᵀ·b(M,K)           broadcast tiles of 4 rows × 8 columns, aᵀ and b packed
 //   sumRows:   out(N) += Σ_m a(m,:)
+//   gatherRows: out(N,C) = table[ids[n],:]   scatterAddRows: out[ids[n],:] += a(n,:)   (one thread)
 
 @inline function madd(a: v128, b: v128, c: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) {
@@ -511,6 +512,52 @@ export function sumRows(out: usize, a: usize, M: i32, N: i32, n0: i32, n1: i32):
   }
 }
 
+/** out(N,C) = table[ids[n], :]: whole rows of a lookup table (ids are checked by the caller). */
+export function gatherRows(out: usize, table: usize, ids: usize, N: i32, C: i32): void {
+  const rowC = <usize>C << 2;
+  for (let n = 0; n < N; n++) {
+    const src = table + <usize>load<i32>(ids + (<usize>n << 2)) * rowC;
+    memory.copy(out + <usize>n * rowC, src, rowC);
+  }
+}
+
+/** out[ids[n], :] += a(n, :), n in order (ids are checked by the caller). */
+export function scatterAddRows(out: usize, a: usize, ids: usize, N: i32, C: i32): void {
+  const rowC = <usize>C << 2;
+  const C4 = <usize>(C & ~3) << 2;
+  for (let n = 0; n < N; n++) {
+    const dst = out + <usize>load<i32>(ids + (<usize>n << 2)) * rowC;
+    const src = a + <usize>n * rowC;
+    let c: usize = 0;
+    for (; c < C4; c += 16) v128.store(dst + c, f32x4.add(v128.load(dst + c), v128.load(src + c)));
+    for (; c < rowC; c += 4) store<f32>(dst + c, load<f32>(dst + c) + load<f32>(src + c));
+  }
+}
+
+/** a[0, n) = 0. */
+export function zero(a: usize, n: i32): void {
+  memory.fill(a, 0, <usize>n << 2);
+}
+
+/** Σ a[i]² over n floats, in float64: four running sums of two lanes each, added at the end. */
+export function sumSquares(a: usize, n: i32): f64 {
+  let s0 = f64x2.splat(0), s1 = f64x2.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(a + (<usize>i << 2));
+    const lo = f64x2.promote_low_f32x4(v);
+    const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+    s0 = f64x2.add(s0, f64x2.mul(lo, lo));
+    s1 = f64x2.add(s1, f64x2.mul(hi, hi));
+  }
+  let sum = f64x2.extract_lane(s0, 0) + f64x2.extract_lane(s0, 1) + f64x2.extract_lane(s1, 0) + f64x2.extract_lane(s1, 1);
+  for (; i < n; i++) {
+    const x = <f64>load<f32>(a + (<usize>i << 2));
+    sum += x * x;
+  }
+  return sum;
+}
+
 // ---------------------------------------------------------------- activations
 // expf after Cephes: exp(x) = 2^n · p(r), r = x - n·ln2, |r| ≤ ln2/2, relative error ~2 ulp.
 
@@ -779,6 +826,83 @@ export function rnnCellBackward(dPre: usize, dPreStep: usize, dh: usize, out: us
       st1(dPre + sr, j, d);
       if (dpsr != 0) st1(dpsr, j, d);
     }
+  }
+}
+
+// ---------------------------------------------------------------- a layer's steps, for batch rows [b0, b1)
+// The loops of ../steps.ts (stepLoops) for some rows only: each step's product and cell step. Rows never
+// meet, so a thread takes its rows through every step without waiting for the others. Every element
+// goes through the same functions as in the per-step kernels, hence the same numbers.
+
+@inline function at(p: usize, floats: i32): usize {
+  return p + (<usize>floats << 2);
+}
+
+export function lstmForwardRows(
+  gates: usize, cells: usize, out: usize, hPrev: usize, hh: usize, h: usize, c: usize,
+  w: usize, bias: usize, B: i32, T: i32, H: i32, b0: i32, b1: i32,
+): void {
+  const G = 4 * H;
+  for (let t = 0; t < T; t++) {
+    matmulABt(hh, h, w, bias, B, G, H, 0, b0, b1, 0, G);
+    lstmCellForward(at(gates, t * G), T * G, hh, c, h, at(cells, t * H), at(out, t * H), hPrev == 0 ? 0 : at(hPrev, t * H), T * H, H, b0, b1);
+  }
+}
+
+export function lstmBackwardRows(
+  dGates: usize, dGatesStep: usize, dh: usize, dc: usize, gates: usize, cells: usize, dout: usize,
+  w: usize, packed: usize, B: i32, T: i32, H: i32, b0: i32, b1: i32,
+): void {
+  const G = 4 * H;
+  memory.fill(at(dh, b0 * H), 0, <usize>((b1 - b0) * H) << 2);
+  memory.fill(at(dc, b0 * H), 0, <usize>((b1 - b0) * H) << 2);
+  for (let t = T - 1; t >= 0; t--) {
+    lstmCellBackward(at(dGates, t * G), dGatesStep, dh, dc, at(gates, t * G), T * G, at(cells, t * H),
+      t > 0 ? at(cells, (t - 1) * H) : 0, at(dout, t * H), T * H, H, b0, b1);
+    if (t > 0) matmulAB(dh, dGatesStep, w, packed, B, G, H, 0, b0, b1, 0, H);
+  }
+}
+
+export function gruForwardRows(
+  gates: usize, hn: usize, out: usize, hPrev: usize, hh: usize, h: usize,
+  w: usize, bias: usize, B: i32, T: i32, H: i32, b0: i32, b1: i32,
+): void {
+  const G = 3 * H;
+  for (let t = 0; t < T; t++) {
+    matmulABt(hh, h, w, bias, B, G, H, 0, b0, b1, 0, G);
+    gruCellForward(at(gates, t * G), T * G, hh, h, at(hn, t * H), at(out, t * H), hPrev == 0 ? 0 : at(hPrev, t * H), T * H, H, b0, b1);
+  }
+}
+
+export function gruBackwardRows(
+  dGatesI: usize, dGatesH: usize, dGatesStep: usize, dh: usize, gates: usize, hn: usize, hPrev: usize, dout: usize,
+  w: usize, packed: usize, B: i32, T: i32, H: i32, b0: i32, b1: i32,
+): void {
+  const G = 3 * H;
+  memory.fill(at(dh, b0 * H), 0, <usize>((b1 - b0) * H) << 2);
+  for (let t = T - 1; t >= 0; t--) {
+    gruCellBackward(at(dGatesI, t * G), at(dGatesH, t * G), dGatesStep, dh, at(gates, t * G), T * G, at(hn, t * H),
+      at(hPrev, t * H), at(dout, t * H), T * H, H, b0, b1);
+    if (t > 0) matmulAB(dh, dGatesStep, w, packed, B, G, H, 1, b0, b1, 0, H);
+  }
+}
+
+export function rnnForwardRows(
+  out: usize, hPrev: usize, hh: usize, h: usize, w: usize, bias: usize, B: i32, T: i32, H: i32, b0: i32, b1: i32,
+): void {
+  for (let t = 0; t < T; t++) {
+    matmulABt(hh, h, w, bias, B, H, H, 0, b0, b1, 0, H);
+    rnnCellForward(at(out, t * H), T * H, hh, h, hPrev == 0 ? 0 : at(hPrev, t * H), H, b0, b1);
+  }
+}
+
+export function rnnBackwardRows(
+  dPre: usize, dPreStep: usize, dh: usize, out: usize, dout: usize, w: usize, packed: usize, B: i32, T: i32, H: i32, b0: i32, b1: i32,
+): void {
+  memory.fill(at(dh, b0 * H), 0, <usize>((b1 - b0) * H) << 2);
+  for (let t = T - 1; t >= 0; t--) {
+    rnnCellBackward(at(dPre, t * H), dPreStep, dh, at(out, t * H), at(dout, t * H), T * H, H, b0, b1);
+    if (t > 0) matmulAB(dh, dPreStep, w, packed, B, H, H, 0, b0, b1, 0, H);
   }
 }
 

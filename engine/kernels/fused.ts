@@ -1,7 +1,8 @@
 /**
  * Fused element-wise operations, the one definition of each formula the layers use: one recurrent
- * step of each cell (forward and backward), cross-entropy, and Adam over flat arrays. Every kernel set
- * offers the cell and cross-entropy ones (`assertFusedKernels` checks; adamStep is optional): the
+ * step of each cell (forward and backward), cross-entropy, and Adam over flat arrays; and, as the same
+ * interface, each layer's loop over its steps (steps.ts). Every kernel set offers the cell, step-loop
+ * and cross-entropy ones (`assertFusedKernels` checks; adamStep is optional): the
  * reference kernels (engine/kernels/reference.ts) carry `fusedReference` below, the plain TypeScript
  * definition every faster implementation (the WebAssembly kernels) is tested against. Not a layer: no
  * matmuls here, no allocation.

@@ -7,9 +7,10 @@
  *   n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))
  *   h' = (1 - z) ⊙ n + z ⊙ h
  *
- * Speed: as in lstm.ts, only h·W_hhᵀ and dGates·W_hh run per step. The input side and the hidden side
- * have different gate gradients (r scales the hidden n-part), hence two gradient buffers. The
- * element-wise part of each step is the kernels' gruCellForward / gruCellBackward (engine/kernels/fused.ts).
+ * Speed: as in lstm.ts, only h·W_hhᵀ and dGates·W_hh run per step (gruForwardSteps / gruBackwardSteps,
+ * engine/kernels/steps.ts). The input side and the hidden side have different gate gradients (r scales
+ * the hidden n-part), hence two gradient buffers. The element-wise part of each step is the kernels'
+ * gruCellForward / gruCellBackward (engine/kernels/fused.ts).
  */
 import type { FusedKernels } from '../kernels/fused.ts';
 import type { Kernels } from '../kernels/types.ts';

@@ -6,9 +6,11 @@
  *   g = tanh(W_ig x + b_ig + W_hg h + b_hg)  o = σ(W_io x + b_io + W_ho h + b_ho)
  *   c' = f ⊙ c + i ⊙ g                       h' = o ⊙ tanh(c')
  *
- * Speed: x·W_ihᵀ + b_ih for all B·T rows is one product, and so are the backward's dW_ih, dW_hh,
- * dx (recurrent.ts); only h·W_hhᵀ (forward) and dGates·W_hh (backward) run per step. The element-wise
- * part of each step is the kernels' lstmCellForward / lstmCellBackward (engine/kernels/fused.ts).
+ * Speed: x·W_ihᵀ + b_ih for all B·T rows is one product (over the V rows of the embedding when the
+ * layer reads token ids: layer-input.ts), and so are the backward's dW_ih, dW_hh, dx (recurrent.ts);
+ * only h·W_hhᵀ (forward) and dGates·W_hh (backward) run per step, in the kernels' lstmForwardSteps /
+ * lstmBackwardSteps (engine/kernels/steps.ts), each step's element-wise part in lstmCellForward /
+ * lstmCellBackward (engine/kernels/fused.ts).
  */
 import type { FusedKernels } from '../kernels/fused.ts';
 import type { Kernels } from '../kernels/types.ts';
@@ -31,7 +33,6 @@ export function lstmForward(
   const G = 4 * H;
   // gates ← x·W_ihᵀ + b_ih for every step at once; each step then adds its recurrent part in place
   projectInput(gates, input, params, p, B * T, G, I, kernels);
-  // each step then adds its recurrent part in place
   kernels.lstmForwardSteps(gates, cells, out, hPrev, hh, h, c, params, p.wHh, p.bHh, B, T, H);
 }
 

@@ -3,8 +3,9 @@
  *
  *   h' = tanh(W_ih x + b_ih + W_hh h + b_hh)
  *
- * Speed: as in lstm.ts, only h·W_hhᵀ and dPre·W_hh run per step; the element-wise part of each step is
- * the kernels' rnnCellForward / rnnCellBackward (engine/kernels/fused.ts).
+ * Speed: as in lstm.ts, only h·W_hhᵀ and dPre·W_hh run per step (rnnForwardSteps / rnnBackwardSteps,
+ * engine/kernels/steps.ts); the element-wise part of each step is the kernels' rnnCellForward /
+ * rnnCellBackward (engine/kernels/fused.ts).
  */
 import type { FusedKernels } from '../kernels/fused.ts';
 import type { Kernels } from '../kernels/types.ts';

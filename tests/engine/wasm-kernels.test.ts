@@ -4,6 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { referenceKernels } from '../../engine/kernels/reference.ts';
 import { fusedReference } from '../../engine/kernels/fused.ts';
+import { stepLoops } from '../../engine/kernels/steps.ts';
 import { nodeKernelHost } from '../../engine/host.ts';
 import { createWasmKernels, relaxedSimdSupported, wasmFileUrl, type WasmKernelOptions, type WasmKernels } from '../../engine/kernels/wasm/index.ts';
 import { Rng } from '../../engine/core/rng.ts';
@@ -351,6 +352,16 @@ describe.each(['wasm-simd', 'wasm-relaxed-simd'])('%s kernels', (name) => {
   }
 });
 
+/** A threadable product (64×300×41) on `k` agrees with the reference. */
+function expectRightProduct(k: WasmKernels, what: string): void {
+  const [M, N, K] = [64, 300, 41];
+  const a = randomIn(k, M * K), w = randomIn(k, N * K), out = k.alloc(M * N);
+  const want = new Float32Array(M * N);
+  referenceKernels.matmulABt(want, 0, a, 0, w, 0, null, 0, M, N, K, false);
+  k.matmulABt(out, 0, a, 0, w, 0, null, 0, M, N, K, false);
+  expectClose(out, want, 1e-4, 1e-5, what);
+}
+
 describe('threads', () => {
   // shapes above the threading threshold, split by rows and (small row counts) by columns
   const SHAPES_T: [number, number, number][] = [[64, 300, 41], [6, 1027, 70], [92, 256, 64], [37, 5, 3001], [3, 517, 333]];
@@ -406,6 +417,48 @@ describe('threads', () => {
     }
   });
 
+  it.each(['lstm', 'gru', 'rnn'] as const)('run a layer\'s steps per batch-row slice with the bits of the per-step loop (%s, 2 threads)', async (cell) => {
+    const k = await createWasmKernels({ threads: 2, ...nodeKernelHost });
+    await k.ready;
+    try {
+      const B = 37, T = 6, H = 40; // odd batch: uneven row slices; large enough to be threaded (every cell)
+      const G = { lstm: 4, gru: 3, rnn: 1 }[cell] * H;
+      const params = randomIn(k, G * H + G, 0.5);
+      const loops = stepLoops(k);
+      // forward: the same inputs through the one-call kernel and through the loop over per-step kernels
+      const pre = fill(new Float32Array(B * T * G));
+      const runs = [k, loops].map((kk) => {
+        const b = { gates: copyIn(k, pre), cells: k.alloc(B * T * H), out: k.alloc(B * T * H), hPrev: k.alloc(B * T * H),
+          hh: k.alloc(B * G), h: k.alloc(B * H), c: k.alloc(B * H) };
+        if (cell === 'rnn') b.out.set(pre.subarray(0, B * T * H));
+        if (cell === 'lstm') kk.lstmForwardSteps(b.gates, b.cells, b.out, b.hPrev, b.hh, b.h, b.c, params, 0, G * H, B, T, H);
+        else if (cell === 'gru') kk.gruForwardSteps(b.gates, b.cells, b.out, b.hPrev, b.hh, b.h, params, 0, G * H, B, T, H);
+        else kk.rnnForwardSteps(b.out, b.hPrev, b.hh, b.h, params, 0, G * H, B, T, H);
+        return b;
+      });
+      for (const key of ['gates', 'cells', 'out', 'hPrev', 'h', 'c'] as const) {
+        expect(bitsEqual(runs[0][key], runs[1][key]), `forward ${key}`).toBe(true);
+      }
+      // backward from the forward's activations
+      const f = runs[0];
+      const dout = fill(new Float32Array(B * T * H));
+      const back = [k, loops].map((kk) => {
+        const b = { dG: k.alloc(B * T * G), dG2: k.alloc(B * T * G), dStep: k.alloc(B * G), dh: k.alloc(B * H), dc: k.alloc(B * H) };
+        const d = copyIn(k, dout);
+        if (cell === 'lstm') kk.lstmBackwardSteps(b.dG, b.dStep, b.dh, b.dc, f.gates, f.cells, d, params, 0, B, T, H);
+        else if (cell === 'gru') kk.gruBackwardSteps(b.dG, b.dG2, b.dStep, b.dh, f.gates, f.cells, f.hPrev, d, params, 0, B, T, H);
+        else kk.rnnBackwardSteps(b.dG, b.dStep, b.dh, f.out, d, params, 0, B, T, H);
+        return b;
+      });
+      for (const key of ['dG', 'dG2', 'dh', 'dc'] as const) {
+        expect(bitsEqual(back[0][key], back[1][key]), `backward ${key}`).toBe(true);
+      }
+      expect(back[0].dG.some((v) => v !== 0)).toBe(true);
+    } finally {
+      k.dispose();
+    }
+  });
+
   it('take jobs before the workers have started (the calling thread alone), with the same bits as after', async () => {
     const k = await createWasmKernels({ threads: 2, relaxed: false, ...nodeKernelHost });
     try {
@@ -428,24 +481,14 @@ describe('threads', () => {
     const k = await createWasmKernels({ threads: 3, relaxed: false, ...refusing });
     await k.ready;
     expect(k.threads).toBe(1);
-    const [M, N, K] = [64, 300, 41];
-    const a = randomIn(k, M * K), w = randomIn(k, N * K), out = k.alloc(M * N);
-    const want = new Float32Array(M * N);
-    referenceKernels.matmulABt(want, 0, a, 0, w, 0, null, 0, M, N, K, false);
-    k.matmulABt(out, 0, a, 0, w, 0, null, 0, M, N, K, false);
-    expectClose(out, want, 1e-4, 1e-5, 'without workers');
+    expectRightProduct(k, 'without workers');
   });
 
   it('keep working on one thread after dispose', async () => {
     const k = await createWasmKernels({ threads: 2, ...nodeKernelHost });
     k.dispose();
     expect(k.threads).toBe(1);
-    const [M, N, K] = [64, 300, 41];
-    const a = randomIn(k, M * K), w = randomIn(k, N * K), out = k.alloc(M * N);
-    const want = new Float32Array(M * N);
-    referenceKernels.matmulABt(want, 0, a, 0, w, 0, null, 0, M, N, K, false);
-    k.matmulABt(out, 0, a, 0, w, 0, null, 0, M, N, K, false);
-    expectClose(out, want, 1e-4, 1e-5, 'after dispose');
+    expectRightProduct(k, 'after dispose');
   });
 
   it('load from injected bytes (the renderer fetches them by URL)', async () => {

@@ -4,12 +4,13 @@
  * initialisation distributions, readable errors.
  */
 import { describe, expect, it } from 'vitest';
-import { CELL_KINDS, type CellKind, type ModelConfig, type Objective } from '../../engine/config.ts';
+import { CELL_KINDS, firstLayerReadsTokens, type CellKind, type ModelConfig, type Objective } from '../../engine/config.ts';
 import { Rng } from '../../engine/core/rng.ts';
 import { referenceKernels } from '../../engine/kernels/reference.ts';
 import type { Kernels } from '../../engine/kernels/types.ts';
 import { dropoutForward } from '../../engine/layers/dropout.ts';
 import { Model, type GateTrace } from '../../engine/model.ts';
+import { kernelPathsUnderTest } from './kernel-paths.ts';
 
 const V = 9;
 
@@ -54,6 +55,23 @@ describe('step-wise inference', () => {
       for (let l = 0; l < 2; l++) expect(maxDiff(s2.h[l], view.hN[l])).toBeLessThan(1e-6);
     });
   }
+
+  it('a batch whose first layer reads token ids gives the numbers of the embedded rows (steps of each sequence)', async () => {
+    const B = 3, T = 6; // 18 tokens, 9 ids: the batched forward takes the token path, one sequence at a time the rows path
+    expect(firstLayerReadsTokens(V, B * T)).toBe(true);
+    expect(firstLayerReadsTokens(V, T)).toBe(false);
+    for (const kernels of await kernelPathsUnderTest()) {
+      for (const cell of CELL_KINDS) {
+        const model = makeModel(cell, 'every', {}, kernels);
+        const ids = randomIds(B * T, 4);
+        const batched = Float32Array.from(model.logits(ids, B, T));
+        for (let b = 0; b < B; b++) {
+          const alone = model.logits(ids.subarray(b * T, (b + 1) * T), 1, T);
+          expect(maxDiff(alone, batched.subarray(b * T * V, (b + 1) * T * V)), `${kernels.path} ${cell} sequence ${b}`).toBe(0);
+        }
+      }
+    }
+  });
 
   it('traces record each layer\'s gates by name', () => {
     const names: Record<CellKind, string[]> = { lstm: ['c', 'f', 'g', 'h', 'i', 'o'], gru: ['h', 'n', 'r', 'z'], rnn: ['h'] };
